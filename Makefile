@@ -1,0 +1,45 @@
+# Shaobing (哨兵): `make run` starts everything with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit lint format schemas token bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start broker, database, the four services and the demo city
+	$(PY) -m shaobing_dev.run
+
+test: $(STAMP)  ## lint, unit and integration tests (starts its own broker and database)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -q
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q tests/unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+schemas: $(STAMP)  ## regenerate contracts/schemas after changing a contract
+	$(PY) -m shaobing_contracts.export_schemas
+
+ROLE ?= caseworker
+AREA ?= 310110
+token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=310110001
+	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA)
+
+bench: $(STAMP)  ## pipeline benchmark; results go to docs/benchmarks.md
+	$(PY) -m shaobing_dev.bench
+
+clean:
+	rm -rf .var

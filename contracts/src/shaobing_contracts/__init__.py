@@ -1,0 +1,1 @@
+"""Shaobing's canonical message contracts: the one definition every service uses."""

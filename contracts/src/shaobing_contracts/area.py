@@ -1,0 +1,31 @@
+"""12-digit statistical division codes: province(2) city(2) county(2) street(3) community(3)."""
+
+from __future__ import annotations
+
+import re
+
+_AREA = re.compile(r"^\d{12}$")
+_PREFIX = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
+
+
+def is_area_code(value: str) -> bool:
+    """A full 12-digit code."""
+    return bool(_AREA.match(value))
+
+
+def is_area_prefix(value: str) -> bool:
+    """A level of the hierarchy: province, city, county, street or community."""
+    return bool(_PREFIX.match(value))
+
+
+def area_prefix(area_code: str) -> str:
+    """Shortest prefix naming the same area: 310110012000 → 310110012 (a street)."""
+    for length in (2, 4, 6, 9):
+        if set(area_code[length:]) <= {"0"}:
+            return area_code[:length]
+    return area_code
+
+
+def within(area_code: str, scopes: list[str]) -> bool:
+    """True when the code lies inside one of the scopes (prefixes); an empty scope sees nothing."""
+    return any(area_code.startswith(scope) for scope in scopes)

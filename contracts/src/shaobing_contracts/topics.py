@@ -1,0 +1,60 @@
+"""Every Kafka topic of Shaobing, defined once: name, key, retention and who writes and reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    DEATH = "src.death.v1"
+    ENROLMENTS = "enrolments.v1"
+    PERSON_ENROLMENTS = "person-enrolments.v1"
+    ALERTS = "alerts.v1"
+    DEAD_LETTERS = "dead-letters.v1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    topic: Topic
+    key: str
+    message: str
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    compacted: bool = False
+    retention_days: int = 30
+
+
+TOPICS: dict[Topic, TopicSpec] = {
+    spec.topic: spec
+    for spec in (
+        TopicSpec(
+            Topic.DEATH,
+            "id_number",
+            "DeathRegistered | DeathRetracted",
+            ("ingest",),
+            ("matcher",),
+            retention_days=90,
+        ),
+        TopicSpec(
+            Topic.ENROLMENTS,
+            "enrolment_id",
+            "EnrolmentRecorded",
+            ("api",),
+            ("matcher",),
+            compacted=True,
+        ),
+        TopicSpec(
+            Topic.PERSON_ENROLMENTS,
+            "id_number",
+            "PersonEnrolment",
+            ("matcher",),
+            ("matcher",),
+            compacted=True,
+        ),
+        TopicSpec(Topic.ALERTS, "id_number", "AlertRaised", ("matcher",), ("alerts",)),
+        TopicSpec(
+            Topic.DEAD_LETTERS, "source", "DeadLetter", ("ingest", "matcher"), (), retention_days=90
+        ),
+    )
+}

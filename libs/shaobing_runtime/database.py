@@ -1,0 +1,55 @@
+"""PostgreSQL at the edge: a connection pool and the schema migrations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import orjson
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(
+            kind,
+            schema="pg_catalog",
+            encoder=_json_text,
+            decoder=orjson.loads,
+        )
+
+
+async def create_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose json/jsonb columns read and write Python values."""
+    return await asyncpg.create_pool(
+        database_url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60
+    )
+
+
+def _yoyo_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
+
+
+def migrate(database_url: str) -> list[str]:
+    """Apply pending migrations under an advisory lock; returns the ids applied."""
+    from yoyo import get_backend, read_migrations
+
+    backend = get_backend(_yoyo_url(database_url))
+    migrations = read_migrations(str(MIGRATIONS))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return [m.id for m in pending]
+
+
+def to_json(value: object) -> str:
+    """Text for a jsonb parameter where the codec is bypassed (COPY, arrays)."""
+    return json.dumps(value, ensure_ascii=False, default=str)

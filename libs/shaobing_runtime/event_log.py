@@ -1,0 +1,132 @@
+"""The durable log of everything a service accepted, and the relay that publishes it to Kafka.
+
+Input is stored here in the same transaction as the service's own rows, before anything is sent
+(the transactional-outbox pattern). The relay publishes rows in order and marks them; a crash
+between send and mark re-sends, which consumers absorb through deterministic event ids. Replay
+is clearing the mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import orjson
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter
+
+log = structlog.get_logger()
+PUBLISHED = Counter(
+    "shaobing_event_log_published_total", "Events published by the relay", ["topic"]
+)
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    event_id: UUID
+    topic: str
+    key: str
+    value: dict
+    recorded_at: datetime | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_APPEND = """
+insert into event_log (event_id, topic, key, value, headers, recorded_at)
+select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[],
+                     $6::timestamptz[])
+on conflict (event_id) do nothing
+returning event_id
+"""
+
+
+async def append(conn: asyncpg.Connection, events: Sequence[OutgoingEvent]) -> set[UUID]:
+    """Store events not seen before; returns the ids that were new (the rest are duplicates)."""
+    if not events:
+        return set()
+    rows = await conn.fetch(
+        _APPEND,
+        [e.event_id for e in events],
+        [e.topic for e in events],
+        [e.key for e in events],
+        [e.value for e in events],
+        [e.headers for e in events],
+        [e.recorded_at for e in events],
+    )
+    return {r["event_id"] for r in rows}
+
+
+async def mark_for_replay(
+    conn: asyncpg.Connection,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    topics: Sequence[str] | None,
+) -> int:
+    """Queue already-published events (accepted in [since, until)) to be published again."""
+    result = await conn.execute(
+        """update event_log set published_at = null
+           where published_at is not null
+             and ($1::timestamptz is null or accepted_at >= $1)
+             and ($2::timestamptz is null or accepted_at < $2)
+             and ($3::text[] is null or topic = any($3))""",
+        since,
+        until,
+        list(topics) if topics else None,
+    )
+    return int(result.split()[-1])
+
+
+class Relay:
+    """Publishes unpublished event-log rows in order; wake() after a commit for low latency."""
+
+    def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, batch: int = 2000):
+        self._pool, self._producer, self._batch = pool, producer, batch
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, idle_seconds: float = 1.0) -> None:
+        while True:
+            try:
+                while await self.publish_pending() == self._batch:
+                    pass
+            except Exception:
+                log.exception("relay_publish_failed")
+                await asyncio.sleep(idle_seconds)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle_seconds)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows it published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """select seq, topic, key, value, headers from event_log
+                   where published_at is null order by seq limit $1 for update skip locked""",
+                self._batch,
+            )
+            if not rows:
+                return 0
+            sent = [await self._send(row) for row in rows]
+            await asyncio.gather(*sent)
+            await conn.execute(
+                "update event_log set published_at = now() where seq = any($1)",
+                [r["seq"] for r in rows],
+            )
+        for row in rows:
+            PUBLISHED.labels(row["topic"]).inc()
+        return len(rows)
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future:
+        headers = [(k, v.encode()) for k, v in (row["headers"] or {}).items()]
+        return await self._producer.send(
+            row["topic"], value=orjson.dumps(row["value"]), key=row["key"].encode(), headers=headers
+        )

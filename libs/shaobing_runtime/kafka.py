@@ -1,0 +1,79 @@
+"""Kafka at the edge: topic creation, a shared producer, and message headers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from shaobing_contracts.topics import TOPICS
+
+Headers = list[tuple[str, bytes]]
+
+
+def headers_for(correlation_id: str | None, **extra: str) -> Headers:
+    """Kafka headers carrying the correlation id (and anything else) as UTF-8."""
+    values = {"correlation_id": correlation_id, **extra}
+    return [(k, v.encode()) for k, v in values.items() if v]
+
+
+def header(headers: Headers | None, name: str) -> str | None:
+    """Read one header back as text."""
+    for key, value in headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None
+
+
+async def ensure_topics(bootstrap: str, partitions: int) -> list[str]:
+    """Create every topic of the contracts that does not exist yet; returns those created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                str(t),
+                partitions,
+                1,
+                topic_configs={"cleanup.policy": "compact" if s.compacted else "delete"},
+            )
+            for t, s in TOPICS.items()
+            if str(t) not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+        return [n.name for n in missing]
+    finally:
+        await admin.close()
+
+
+async def start_producer(
+    bootstrap: str, *, idempotent: bool = True, attempts: int = 30
+) -> AIOKafkaProducer:
+    """A producer waiting for every in-sync replica; retries until the broker is up.
+
+    Idempotence is off only for brokers without InitProducerId (the embedded Tansu broker);
+    consumers deduplicate by event id either way.
+    """
+    for attempt in range(attempts):
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=idempotent,
+            linger_ms=5,
+            max_batch_size=1 << 20,
+        )
+        try:
+            await producer.start()
+            return producer
+        except KafkaConnectionError:
+            await producer.stop()
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1)
+    raise RuntimeError("unreachable")

@@ -1,0 +1,1 @@
+"""alerts: persists alerts idempotently and keeps their timeline."""

@@ -1,0 +1,71 @@
+"""Alerts into PostgreSQL: one row per alert id, at most one open per (enrolment, rule, fact)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+from pydantic import TypeAdapter
+
+from shaobing_contracts.alert import AlertRaised, Evidence
+
+from ..domain.queue import SEVERITY_RANK
+
+_evidence_json = TypeAdapter(list[Evidence])
+
+_INSERT = """
+insert into alerts (id, rule_id, rule_version, fact_key, enrolment_id, program, id_number,
+                    area_code, severity, severity_rank, action, due_date, overpaid_months,
+                    overpaid_amount, evidence, explanation, raised_at, ingested_at,
+                    correlation_id)
+select id, rule_id, rule_version, fact_key, enrolment_id, program, id_number, area_code, severity,
+       severity_rank, action, due_date, overpaid_months, overpaid_amount, evidence::jsonb,
+       explanation, raised_at, ingested_at, correlation_id
+from unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::smallint[], $11::text[],
+                     $12::date[], $13::int[], $14::numeric[], $15::text[], $16::jsonb[],
+                     $17::timestamptz[], $18::timestamptz[], $19::text[])
+    as t(id, rule_id, rule_version, fact_key, enrolment_id, program, id_number, area_code,
+         severity, severity_rank, action, due_date, overpaid_months, overpaid_amount, evidence,
+         explanation, raised_at, ingested_at, correlation_id)
+on conflict do nothing
+returning id
+"""
+
+_COLUMNS = (
+    lambda a: a.id,
+    lambda a: a.rule_id,
+    lambda a: a.rule_version,
+    lambda a: a.fact_key,
+    lambda a: a.enrolment_id,
+    lambda a: a.program.value,
+    lambda a: a.id_number,
+    lambda a: a.area_code,
+    lambda a: a.severity.value,
+    lambda a: SEVERITY_RANK[a.severity],
+    lambda a: a.action.value,
+    lambda a: a.due_date,
+    lambda a: a.overpaid_months,
+    lambda a: a.overpaid_amount,
+    # A list inside an array parameter would be read as a second dimension: pass JSON text.
+    lambda a: _evidence_json.dump_json(a.evidence).decode(),
+    lambda a: a.explanation.model_dump(),
+    lambda a: a.raised_at,
+    lambda a: min((e.provenance.ingested_at for e in a.evidence), default=None),
+)
+
+
+async def store_alerts(
+    conn: asyncpg.Connection, alerts: Sequence[AlertRaised], correlation_ids: Sequence[str | None]
+) -> int:
+    """Insert new alerts and their RAISED timeline entry; replays and duplicates are no-ops."""
+    if not alerts:
+        return 0
+    columns = [[column(a) for a in alerts] for column in _COLUMNS]
+    new_ids = [r["id"] for r in await conn.fetch(_INSERT, *columns, list(correlation_ids))]
+    await conn.execute(
+        """insert into alert_events (alert_id, kind, actor, details)
+           select id, 'RAISED', 'matcher', '{}'::jsonb from unnest($1::uuid[]) as id""",
+        new_ids,
+    )
+    return len(new_ids)

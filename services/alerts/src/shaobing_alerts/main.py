@@ -1,0 +1,58 @@
+"""Composition root of the alerts service: `python -m shaobing_alerts`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from shaobing_runtime.database import create_pool
+from shaobing_runtime.logging import configure_logging
+from shaobing_runtime.service_app import create_service_app
+
+from .config import AlertsSettings
+from .entrypoints.consumer import AlertConsumer, run_forever
+
+
+def create_app(settings: AlertsSettings) -> FastAPI:
+    state: dict = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state["pool"] = await create_pool(settings.database_url)
+        consumer = AlertConsumer(
+            state["pool"],
+            settings.kafka_bootstrap_servers,
+            settings.consumer_group,
+            settings.batch_size,
+        )
+        state["consumer"] = consumer
+        task = asyncio.create_task(run_forever(consumer))
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await state["pool"].close()
+
+    async def database() -> None:
+        await state["pool"].fetchval("select 1")
+
+    async def kafka() -> None:
+        if not state["consumer"].assigned:
+            raise RuntimeError("no partitions assigned yet")
+
+    return create_service_app(
+        "Shaobing alerts", lifespan=lifespan, readiness={"database": database, "kafka": kafka}
+    )
+
+
+def main() -> None:
+    settings = AlertsSettings()
+    configure_logging("alerts", settings.log_level)
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""api: enrolments, the alert queue and the case-worker pages."""

@@ -1,0 +1,83 @@
+"""Enrolments into PostgreSQL, each change also into the event log for the matcher."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+
+from shaobing_contracts.enrolment import Enrolment, EnrolmentFacts, EnrolmentRecorded
+from shaobing_contracts.topics import Topic
+from shaobing_runtime.event_log import OutgoingEvent, append
+
+_ENROLMENT_EVENTS = uuid.UUID("0b8d4a8e-51a4-4c55-a7f4-3d8f3f5f6c21")
+
+_UPSERT = """
+insert into enrolments as e (enrolment_id, program, beneficiary_id, household_members,
+                             monthly_amount, area_code, status, start_month, payout_account)
+select enrolment_id, program, beneficiary_id, string_to_array(members, ','), monthly_amount,
+       area_code, status, start_month, payout_account
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[],
+            $7::text[], $8::text[], $9::text[])
+    as t(enrolment_id, program, beneficiary_id, members, monthly_amount, area_code, status,
+         start_month, payout_account)
+on conflict (enrolment_id) do update set
+    program = excluded.program, beneficiary_id = excluded.beneficiary_id,
+    household_members = excluded.household_members, monthly_amount = excluded.monthly_amount,
+    area_code = excluded.area_code, status = excluded.status, start_month = excluded.start_month,
+    payout_account = excluded.payout_account, version = e.version + 1, updated_at = now()
+where (e.program, e.beneficiary_id, e.household_members, e.monthly_amount, e.area_code,
+       e.status, e.start_month, e.payout_account)
+    is distinct from
+      (excluded.program, excluded.beneficiary_id, excluded.household_members,
+       excluded.monthly_amount, excluded.area_code, excluded.status, excluded.start_month,
+       excluded.payout_account)
+returning enrolment_id, version
+"""
+
+
+async def record_enrolments(
+    conn: asyncpg.Connection, enrolments: Sequence[Enrolment], correlation_id: str | None
+) -> dict[str, int]:
+    """Upsert; returns enrolment_id → new version for those created or changed."""
+    rows = await conn.fetch(_UPSERT, *_columns(enrolments))
+    changed = {r["enrolment_id"]: r["version"] for r in rows}
+    now = datetime.now(UTC)
+    by_id = {e.enrolment_id: e for e in enrolments}
+    await append(
+        conn, [_event(by_id[eid], version, now, correlation_id) for eid, version in changed.items()]
+    )
+    return changed
+
+
+def _columns(enrolments: Sequence[Enrolment]) -> list[list]:
+    return [
+        [e.enrolment_id for e in enrolments],
+        [e.program.value for e in enrolments],
+        [e.beneficiary_id for e in enrolments],
+        [",".join(e.household_members) for e in enrolments],
+        [e.monthly_amount for e in enrolments],
+        [e.area_code for e in enrolments],
+        [e.status.value for e in enrolments],
+        [e.start_month for e in enrolments],
+        [e.payout_account for e in enrolments],
+    ]
+
+
+def _event(
+    enrolment: Enrolment, version: int, now: datetime, correlation_id: str | None
+) -> OutgoingEvent:
+    event_id = uuid.uuid5(_ENROLMENT_EVENTS, f"{enrolment.enrolment_id}|{version}")
+    facts = EnrolmentFacts.model_validate(enrolment.model_dump(exclude={"payout_account"}))
+    recorded = EnrolmentRecorded(event_id=event_id, recorded_at=now, enrolment=facts)
+    headers = {"correlation_id": correlation_id} if correlation_id else {}
+    return OutgoingEvent(
+        event_id=event_id,
+        topic=Topic.ENROLMENTS.value,
+        key=enrolment.enrolment_id,
+        value=recorded.model_dump(mode="json"),
+        recorded_at=now,
+        headers=headers,
+    )

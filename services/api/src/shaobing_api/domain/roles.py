@@ -1,0 +1,10 @@
+"""Which roles may do what in the api."""
+
+from __future__ import annotations
+
+from shaobing_runtime.access import Role
+
+WRITE_ENROLMENT_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
+READ_ALERT_ROLES = frozenset(
+    {Role.CASEWORKER, Role.SUPERVISOR, Role.PAYMENT_OFFICER, Role.AUDITOR, Role.ADMIN}
+)

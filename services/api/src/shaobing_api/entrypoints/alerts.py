@@ -1,0 +1,73 @@
+"""GET /v1/alerts and /v1/alerts/{id}: the queue, scoped to the caller's areas."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from shaobing_contracts.alert import AlertStatus, Severity
+from shaobing_runtime.access import Principal
+from shaobing_runtime.http_auth import require
+
+from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
+from ..domain.roles import READ_ALERT_ROLES
+from .views import AlertPage, AlertPublic, alert_public, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
+
+
+@router.get("", response_model=AlertPage)
+async def list_(
+    request: Request,
+    principal: Reader,
+    status: AlertStatus | None = None,
+    severity: Severity | None = None,
+    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    enrolment_id: str | None = None,
+    id_number: Annotated[str | None, Query(pattern=r"^\d{17}[\dXx]$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> AlertPage:
+    """The alerts in the caller's areas, newest first, filtered and paged."""
+    try:
+        before = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
+    where = AlertFilter(
+        status=status,
+        severity=severity,
+        area=area,
+        enrolment_id=enrolment_id,
+        id_number=id_number.upper() if id_number else None,
+    )
+    async with request.app.state.pool.acquire() as conn:
+        rows = await list_alerts(
+            conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
+        )
+    page = rows[:limit]
+    more = len(rows) > limit
+    return AlertPage(
+        items=[alert_public(r, principal) for r in page],
+        next_cursor=encode_cursor(page[-1]["seq"]) if more else None,
+    )
+
+
+@router.get("/{alert_id}", response_model=AlertPublic)
+async def get(request: Request, principal: Reader, alert_id: UUID) -> AlertPublic:
+    """One alert with its evidence; outside the caller's areas it does not exist (404)."""
+    async with request.app.state.pool.acquire() as conn:
+        row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
+        if row is None:
+            raise HTTPException(404, "alert not found")
+        if principal.sees_full_ids:
+            await conn.execute(
+                """insert into alert_events (alert_id, kind, actor, details)
+                   values ($1, 'FULL_RECORD_VIEWED', $2, $3)""",
+                alert_id,
+                principal.subject,
+                {"role": principal.role.value},
+            )
+    return alert_public(row, principal)

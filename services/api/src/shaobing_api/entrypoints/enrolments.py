@@ -1,0 +1,124 @@
+"""POST /v1/enrolments: one enrolment or a list; bad items are named, the rest go through."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from shaobing_contracts.enrolment import Enrolment
+from shaobing_runtime.access import Principal
+from shaobing_runtime.http_auth import require
+from shaobing_runtime.logging import correlation_id
+from shaobing_runtime.problems import field_errors, problem
+
+from ..adapters.enrolment_store import record_enrolments
+from ..domain.roles import WRITE_ENROLMENT_ROLES
+from .views import EnrolmentBatchResult, EnrolmentResult
+
+router = APIRouter(prefix="/v1/enrolments", tags=["enrolments"])
+Writer = Annotated[Principal, require(*WRITE_ENROLMENT_ROLES)]
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Enrolment"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Enrolment"}},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("", response_model=EnrolmentBatchResult, openapi_extra=_BODY)
+async def post_enrolments(request: Request, principal: Writer) -> Any:
+    """Create or change enrolments in the caller's areas; unchanged re-posts are no-ops."""
+    body = await _json_body(request)
+    items = body if isinstance(body, list) else [body]
+    if len(items) > request.app.state.settings.max_batch:
+        raise HTTPException(413, f"at most {request.app.state.settings.max_batch} per request")
+    results, valid = _validate(items, principal)
+    if not isinstance(body, list) and results[0].status == "rejected":
+        errors = results[0].errors
+        return problem(
+            422,
+            "Invalid enrolment",
+            "invalid field(s): " + ", ".join(e["field"] for e in errors),
+            errors=errors,
+        )
+    changed = await _store(request, [e for _, e in valid])
+    for index, enrolment in valid:
+        version = changed.get(enrolment.enrolment_id)
+        status = "unchanged" if version is None else "created" if version == 1 else "updated"
+        results[index] = EnrolmentResult(
+            index=index, enrolment_id=enrolment.enrolment_id, status=status, version=version
+        )
+    return _summary(results)
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"body: not JSON ({exc})") from exc
+    if not isinstance(body, dict | list):
+        raise HTTPException(422, "body: must be an enrolment object or a list of them")
+    return body
+
+
+def _validate(items: list, principal: Principal) -> tuple[list[EnrolmentResult], list]:
+    results: list[EnrolmentResult] = []
+    valid: list[tuple[int, Enrolment]] = []
+    for index, item in enumerate(items):
+        eid = item.get("enrolment_id") if isinstance(item, dict) else None
+        try:
+            enrolment = Enrolment.model_validate(item)
+        except ValidationError as exc:
+            results.append(
+                EnrolmentResult(
+                    index=index,
+                    enrolment_id=eid,
+                    status="rejected",
+                    errors=field_errors(exc.errors()),
+                )
+            )
+            continue
+        if not principal.covers(enrolment.area_code):
+            results.append(
+                EnrolmentResult(
+                    index=index,
+                    enrolment_id=eid,
+                    status="rejected",
+                    errors=[{"field": "area_code", "reason": "outside your areas"}],
+                )
+            )
+            continue
+        results.append(EnrolmentResult(index=index, enrolment_id=eid, status="pending"))
+        valid.append((index, enrolment))
+    return results, valid
+
+
+async def _store(request: Request, enrolments: list[Enrolment]) -> dict[str, int]:
+    unique = list({e.enrolment_id: e for e in enrolments}.values())
+    if not unique:
+        return {}
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        changed = await record_enrolments(conn, unique, correlation_id.get())
+    request.app.state.relay.wake()
+    return changed
+
+
+def _summary(results: list[EnrolmentResult]) -> JSONResponse | EnrolmentBatchResult:
+    count = {
+        s: sum(r.status == s for r in results)
+        for s in ("created", "updated", "unchanged", "rejected")
+    }
+    return EnrolmentBatchResult(**count, items=results)

@@ -1,0 +1,110 @@
+"""The case-worker pages (zh-CN first, English with ?lang=en), server-rendered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from shaobing_contracts.alert import AlertStatus, Severity
+from shaobing_runtime.http_auth import COOKIE, CurrentPrincipal
+from shaobing_runtime.tokens import InvalidToken, principal_from
+
+from ..adapters.alert_queries import AlertFilter, list_alerts
+from .views import alert_public
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+
+LABELS = {
+    "zh": {
+        "title": "电子哨兵 · 预警队列",
+        "empty": "暂无预警",
+        "refresh": "每 5 秒自动刷新",
+        "cols": [
+            "严重程度",
+            "建议措施",
+            "状态",
+            "项目",
+            "受益人",
+            "区划",
+            "应处理日期",
+            "多发金额",
+            "说明",
+        ],
+        "all": "全部",
+        "filter": "筛选",
+        "signed_in": "当前用户",
+    },
+    "en": {
+        "title": "Electronic sentinel · alert queue",
+        "empty": "No alerts",
+        "refresh": "Refreshes every 5 s",
+        "cols": [
+            "Severity",
+            "Action",
+            "Status",
+            "Program",
+            "Beneficiary",
+            "Area",
+            "Due",
+            "Overpaid",
+            "Explanation",
+        ],
+        "all": "All",
+        "filter": "Filter",
+        "signed_in": "Signed in as",
+    },
+}
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/ui/alerts")
+
+
+@router.get("/ui/login")
+async def login(request: Request, token: str) -> RedirectResponse:
+    """Development sign-in: a valid token becomes an HttpOnly cookie for the pages."""
+    try:
+        principal_from(token, request.app.state.settings)
+    except InvalidToken as exc:
+        raise HTTPException(401, f"invalid token: {exc}") from exc
+    response = RedirectResponse("/ui/alerts", status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/ui/alerts", response_class=HTMLResponse)
+async def queue(
+    request: Request,
+    principal: CurrentPrincipal,
+    status: AlertStatus | None = None,
+    severity: Severity | None = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+) -> HTMLResponse:
+    async with request.app.state.pool.acquire() as conn:
+        rows = await list_alerts(
+            conn,
+            scopes=principal.areas,
+            where=AlertFilter(status=status, severity=severity),
+            limit=200,
+            before_seq=None,
+        )
+    return templates.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            "alerts": [alert_public(r, principal) for r in rows],
+            "t": LABELS[lang],
+            "lang": lang,
+            "principal": principal,
+            "status": status,
+            "severity": severity,
+            "statuses": list(AlertStatus),
+            "severities": list(Severity),
+        },
+    )

@@ -1,0 +1,78 @@
+"""What the api returns: public shapes, distinct from contracts and tables."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel, field_serializer
+
+from shaobing_contracts.id_number import mask_id_number
+from shaobing_runtime.access import Principal
+
+
+class AlertPublic(BaseModel):
+    id: UUID
+    rule_id: str
+    rule_version: int
+    enrolment_id: str
+    program: str
+    id_number: str
+    severity: str
+    action: str
+    status: str
+    area_code: str
+    due_date: date
+    overpaid_months: int
+    overpaid_amount: Decimal
+    evidence: list[dict[str, Any]]
+    explanation: dict[str, str]
+    raised_at: datetime
+    stored_at: datetime
+
+    @field_serializer("overpaid_amount")
+    def _money(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+
+class AlertPage(BaseModel):
+    items: list[AlertPublic]
+    next_cursor: str | None
+
+
+class EnrolmentResult(BaseModel):
+    index: int
+    enrolment_id: str | None
+    status: str  # created, updated, unchanged, rejected
+    version: int | None = None
+    errors: list[dict[str, str]] = []
+
+
+class EnrolmentBatchResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    items: list[EnrolmentResult]
+
+
+def alert_public(row: asyncpg.Record, viewer: Principal) -> AlertPublic:
+    """The row as the viewer may see it: ID numbers masked unless the role needs them."""
+    values = dict(row)
+    if not viewer.sees_full_ids:
+        values["id_number"] = mask_id_number(values["id_number"])
+    return AlertPublic.model_validate(values)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The seq inside an opaque cursor; ValueError when it was not one of ours."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return int(base64.urlsafe_b64decode(padded.encode()).decode())

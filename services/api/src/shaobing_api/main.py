@@ -1,0 +1,59 @@
+"""Composition root of the api: `python -m shaobing_api`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from shaobing_contracts.enrolment import Enrolment
+from shaobing_runtime.logging import configure_logging
+from shaobing_runtime.service_app import create_publishing_app
+
+from .config import ApiSettings
+from .entrypoints import alerts, enrolments, pages
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    app = create_publishing_app(
+        "Shaobing api",
+        settings,
+        routers=[enrolments.router, alerts.router, pages.router],
+        description="Enrolments, the alert queue (电子哨兵) and the case-worker pages.",
+    )
+    _document_enrolment_schema(app)
+    return app
+
+
+def _document_enrolment_schema(app: FastAPI) -> None:
+    """The enrolment body is validated per item, so its schema is added to OpenAPI by hand."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            definitions = Enrolment.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(definitions.pop("$defs", {}))
+            components["Enrolment"] = definitions
+            components.setdefault("securitySchemes", {})["bearer"] = {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+            }
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def main() -> None:
+    settings = ApiSettings()
+    configure_logging("api", settings.log_level)
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Accepted input into PostgreSQL before anything is published: events, last rows, dead letters."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from shaobing_contracts.dead_letter import DeadLetter
+from shaobing_contracts.death import SourceEvent
+from shaobing_contracts.topics import Topic
+from shaobing_runtime.event_log import OutgoingEvent, append
+
+from ..domain.intake import Intake, RowKey
+
+_DEAD_LETTERS = uuid.UUID("8e0b1d9f-2c55-4f0e-b1f7-6a3b2a4c9d01")
+TOPIC_OF_SOURCE = {"death": Topic.DEATH}
+
+
+async def previous_rows(conn: asyncpg.Connection, keys: Iterable[RowKey]) -> dict[RowKey, dict]:
+    """The last row ingest accepted for each upstream key (JSON form)."""
+    keys = list(set(keys))
+    if not keys:
+        return {}
+    rows = await conn.fetch(
+        """select source_table, primary_key, row from source_rows
+           where (source_table, primary_key) in
+                 (select * from unnest($1::text[], $2::text[]))""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r["source_table"], r["primary_key"]): r["row"] for r in rows}
+
+
+async def store_intake(
+    conn: asyncpg.Connection, intake: Intake, source: str, headers: dict[str, str]
+) -> set[UUID]:
+    """Store new events and the rows they came from; returns the event ids not seen before."""
+    events = [_outgoing(e, source, headers) for e in intake.events]
+    new_ids = await append(conn, events)
+    changed = {k: v for k, v in intake.rows.items() if v is not None}
+    deleted = [k for k, v in intake.rows.items() if v is None]
+    await conn.execute(
+        """insert into source_rows (source_table, primary_key, row)
+           select * from unnest($1::text[], $2::text[], $3::jsonb[])
+           on conflict (source_table, primary_key)
+           do update set row = excluded.row, updated_at = now()""",
+        [k[0] for k in changed],
+        [k[1] for k in changed],
+        list(changed.values()),
+    )
+    await conn.execute(
+        """delete from source_rows where (source_table, primary_key) in
+           (select * from unnest($1::text[], $2::text[]))""",
+        [k[0] for k in deleted],
+        [k[1] for k in deleted],
+    )
+    return new_ids
+
+
+def _outgoing(event: SourceEvent, source: str, headers: dict[str, str]) -> OutgoingEvent:
+    return OutgoingEvent(
+        event_id=event.event_id,
+        topic=TOPIC_OF_SOURCE[source].value,
+        key=event.id_number,
+        value=event.model_dump(mode="json"),
+        recorded_at=event.recorded_at,
+        headers=headers,
+    )
+
+
+def dead_letter_for(
+    *,
+    source: str,
+    item: int,
+    raw: bytes,
+    field: str | None,
+    reason: str,
+    received_at: datetime,
+    correlation_id: str | None,
+) -> DeadLetter:
+    """Same input, same reason → same dead letter (re-posting a bad item adds nothing)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    return DeadLetter(
+        id=uuid.uuid5(_DEAD_LETTERS, f"{source}|{digest}|{field}|{reason}"),
+        service="ingest",
+        source=source,
+        item=item,
+        field=field,
+        reason=reason,
+        raw=raw.decode("utf-8", "replace"),
+        received_at=received_at,
+        correlation_id=correlation_id,
+    )
+
+
+async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]) -> None:
+    """Keep dead letters queryable and publish them through the event log."""
+    if not letters:
+        return
+    await conn.executemany(
+        """insert into dead_letters (id, service, source, item, field, reason, raw, received_at,
+                                     correlation_id)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id) do nothing""",
+        [
+            (
+                d.id,
+                d.service,
+                d.source,
+                d.item,
+                d.field,
+                d.reason,
+                d.raw,
+                d.received_at,
+                d.correlation_id,
+            )
+            for d in letters
+        ],
+    )
+    await append(
+        conn,
+        [
+            OutgoingEvent(
+                event_id=d.id,
+                topic=Topic.DEAD_LETTERS.value,
+                key=d.source,
+                value=d.model_dump(mode="json"),
+            )
+            for d in letters
+        ],
+    )

@@ -1,0 +1,256 @@
+"""One Debezium PostgreSQL item (already JSON-decoded) → a typed row change, or why it is not one.
+
+Accepts the value with the schema envelope ({"schema", "payload"}) and without it. Items that are
+not row changes (tombstones, heartbeats, transaction markers, truncates, logical messages) come
+back as `Ignored`; anything malformed raises `ChangeRejected` naming the field. The table comes
+from `payload.source` only (names in schemas carry an Avro-adjusted topic prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, cast
+
+from shaobing_contracts.provenance import SourcePosition, SourceSystem
+
+from .columns import FieldSchema, InvalidValue, decode_value, is_unavailable
+from .tables import TABLES, ChangeRejected, ColumnType, TableDef, table_for
+
+__all__ = ["ChangeRejected", "Ignored", "RowChange", "parse_change"]
+
+RowOp = Literal["c", "u", "d", "r"]
+HEARTBEAT_SCHEMA = "io.debezium.connector.common.Heartbeat"
+_ROW_OPS = ("c", "u", "d", "r")
+_SNAPSHOT_FLAGS = {
+    "true": True,
+    "first": True,
+    "first_in_data_collection": True,
+    "last_in_data_collection": True,
+    "last": True,
+    "incremental": True,
+    "false": False,
+}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A well-formed item that is not a row change; the reason says what it was."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """A row change of a known table, its values decoded by the table's column types.
+
+    Images hold only the columns whose values are known: unchanged TOASTed values are dropped.
+    A delete's `before` holds only the primary-key columns: under REPLICA IDENTITY DEFAULT the
+    other columns are placeholders ("" and 0) that cannot be told from real values, so they are
+    neither decoded nor kept; the row's content must come from the last row ingested for the key.
+    """
+
+    op: RowOp
+    table: TableDef
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    primary_key: str
+    position: SourcePosition
+
+
+def parse_change(
+    item: object, source: SourceSystem, *, tables: Mapping[str, TableDef] = TABLES
+) -> RowChange | Ignored:
+    """Parse one item of a `source` feed; raises ChangeRejected naming the offending field."""
+    payload, schema = _split_envelope(item)
+    if payload is None:
+        return Ignored("tombstone")
+    reason = _not_a_row_change(payload, schema)
+    if reason:
+        return Ignored(reason)
+    op = _row_op(payload)
+    origin = _source_block(payload)
+    table = table_for(source, _qualified_name(origin), tables=tables)
+    before, after = _images(payload, schema, table, op)
+    key = _primary_key(table, before if op == "d" else after)
+    return RowChange(op, table, before, after, key, _position(origin, op))
+
+
+def _split_envelope(item: object) -> tuple[Mapping[str, object] | None, FieldSchema | None]:
+    if item is None:
+        return None, None
+    if not isinstance(item, Mapping):
+        raise ChangeRejected(None, "not a JSON object")
+    if "payload" not in item or "schema" not in item:
+        return item, None
+    payload, schema = item["payload"], item["schema"]
+    if payload is not None and not isinstance(payload, Mapping):
+        raise ChangeRejected("payload", "not a JSON object")
+    if schema is not None and not isinstance(schema, Mapping):
+        raise ChangeRejected("schema", "not a JSON object")
+    return payload, schema
+
+
+def _not_a_row_change(payload: Mapping[str, object], schema: FieldSchema | None) -> str | None:
+    if (schema or {}).get("name") == HEARTBEAT_SCHEMA or set(payload) == {"ts_ms"}:
+        return "heartbeat"
+    if "op" not in payload and "status" in payload:
+        return f"transaction {payload['status']}"
+    op = payload.get("op")
+    if op == "t":
+        return f"truncate of {_table_named_in(payload)}"
+    if op == "m":
+        return "logical decoding message"
+    return None
+
+
+def _table_named_in(payload: Mapping[str, object]) -> str:
+    origin = payload.get("source")
+    origin = origin if isinstance(origin, Mapping) else {}
+    return f"{origin.get('schema')}.{origin.get('table')}"
+
+
+def _row_op(payload: Mapping[str, object]) -> RowOp:
+    op = payload.get("op")
+    if op is None:
+        raise ChangeRejected("op", "missing: not a row change")
+    if op not in _ROW_OPS:
+        raise ChangeRejected("op", f"unknown op {op!r}")
+    return cast(RowOp, op)
+
+
+def _source_block(payload: Mapping[str, object]) -> Mapping[str, object]:
+    origin = payload.get("source")
+    if not isinstance(origin, Mapping):
+        raise ChangeRejected("source", "missing")
+    return origin
+
+
+def _qualified_name(origin: Mapping[str, object]) -> str:
+    schema, table = origin.get("schema"), origin.get("table")
+    if not isinstance(table, str) or not table:
+        raise ChangeRejected("source.table", "missing")
+    if not isinstance(schema, str) or not schema:
+        raise ChangeRejected("source.schema", "missing")
+    return f"{schema}.{table}"
+
+
+def _images(
+    payload: Mapping[str, object], schema: FieldSchema | None, table: TableDef, op: RowOp
+) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    before, after = payload.get("before"), payload.get("after")
+    if op == "d":
+        if after is not None:
+            raise ChangeRejected("after", "a delete has no after image")
+        return _key_image(before, table, schema), None
+    before_image = None if before is None else _image(before, "before", table, schema)
+    return before_image, _image(after, "after", table, schema)
+
+
+def _image(
+    values: object, name: str, table: TableDef, schema: FieldSchema | None
+) -> dict[str, object]:
+    if not isinstance(values, Mapping):
+        raise ChangeRejected(name, "missing" if values is None else "not a JSON object")
+    hints = _field_schemas(schema, name)
+    decoded: dict[str, object] = {}
+    for column, value in values.items():
+        column_type = _column_type(table, column)
+        if not is_unavailable(value):
+            decoded[column] = None if value is None else _decode(column, column_type, value, hints)
+    return decoded
+
+
+def _key_image(values: object, table: TableDef, schema: FieldSchema | None) -> dict[str, object]:
+    """Only the key of a delete's before image: the other values may be placeholders."""
+    if not isinstance(values, Mapping):
+        raise ChangeRejected("before", "missing" if values is None else "not a JSON object")
+    for column in values:
+        _column_type(table, column)
+    key = {c: values[c] for c in table.primary_key if values.get(c) is not None}
+    hints = _field_schemas(schema, "before")
+    return {c: _decode(c, table.columns[c], v, hints) for c, v in key.items()}
+
+
+def _column_type(table: TableDef, column: str) -> ColumnType:
+    column_type = table.columns.get(column)
+    if column_type is None:
+        raise ChangeRejected(column, "unknown column")
+    return column_type
+
+
+def _decode(
+    column: str, column_type: ColumnType, value: object, hints: Mapping[str, FieldSchema]
+) -> object:
+    try:
+        return decode_value(column_type, value, hints.get(column, {}))
+    except InvalidValue as exc:
+        raise ChangeRejected(column, f"{column_type}: {exc}") from exc
+
+
+def _field_schemas(schema: FieldSchema | None, image: str) -> dict[str, FieldSchema]:
+    """The Connect schema of each column of the `before` or `after` struct, by column name."""
+    struct = _named_field(schema, image)
+    fields = struct.get("fields") if struct else None
+    if not isinstance(fields, list):
+        return {}
+    return {f["field"]: f for f in fields if isinstance(f, Mapping) and "field" in f}
+
+
+def _named_field(schema: FieldSchema | None, name: str) -> FieldSchema | None:
+    fields = schema.get("fields") if schema else None
+    if not isinstance(fields, list):
+        return None
+    return next((f for f in fields if isinstance(f, Mapping) and f.get("field") == name), None)
+
+
+def _primary_key(table: TableDef, image: Mapping[str, object] | None) -> str:
+    parts = []
+    for column in table.primary_key:
+        value = (image or {}).get(column)
+        if value is None or value == "":
+            raise ChangeRejected(column, "primary key column is missing or empty")
+        parts.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
+    return "|".join(parts)
+
+
+def _position(origin: Mapping[str, object], op: RowOp) -> SourcePosition:
+    lsn, tx_id = origin.get("lsn"), origin.get("txId")
+    return SourcePosition(
+        op=op,
+        lsn=None if lsn is None else str(_integer(lsn, "source.lsn")),
+        tx_id=None if tx_id is None else _integer(tx_id, "source.txId"),
+        snapshot=_snapshot(origin.get("snapshot")),
+        committed_at=_committed_at(origin.get("ts_ms")),
+        connector=_optional_text(origin.get("name"), "source.name"),
+    )
+
+
+def _integer(value: object, field: str) -> int:
+    """Exact integers only: a float here means a decoder already lost digits (lsn > 2^53)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ChangeRejected(field, "must be an integer")
+    return value
+
+
+def _snapshot(value: object) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value in _SNAPSHOT_FLAGS:
+        return _SNAPSHOT_FLAGS[value]
+    raise ChangeRejected("source.snapshot", "not a known snapshot marker")
+
+
+def _committed_at(ts_ms: object) -> datetime | None:
+    """source.ts_ms is real UTC epoch millis (unlike TIMESTAMP column values)."""
+    if ts_ms is None:
+        return None
+    return _EPOCH + timedelta(milliseconds=_integer(ts_ms, "source.ts_ms"))
+
+
+def _optional_text(value: object, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ChangeRejected(field, "must be text")
+    return value

@@ -1,0 +1,102 @@
+"""One posted batch through parsing and derivation: what to store, what to dead-letter.
+
+Pure: the last row seen per upstream key comes in as a dict and goes out updated, so a
+create and a delete of the same key within one batch see each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shaobing_contracts.death import SourceEvent
+from shaobing_contracts.provenance import Channel, SourceSystem
+
+from .body import BodyItem
+from .changes import Ignored, RowChange, parse_change
+from .death import derive_death_events
+from .tables import ChangeRejected
+
+RowKey = tuple[str, str]  # (schema.table, primary key)
+Deriver = Callable[..., list[SourceEvent]]
+DERIVERS: dict[str, Deriver] = {"death.registrations": derive_death_events}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    status: str  # accepted, ignored, dead_lettered (duplicate is decided when stored)
+    events: tuple[SourceEvent, ...] = ()
+    field: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Intake:
+    outcomes: list[Outcome] = field(default_factory=list)
+    rows: dict[RowKey, dict | None] = field(default_factory=dict)  # None: deleted
+
+    @property
+    def events(self) -> list[SourceEvent]:
+        return [e for o in self.outcomes for e in o.events]
+
+
+def changes_of(items: list[BodyItem], source: SourceSystem) -> list[RowChange | Outcome]:
+    """Parse every item; what cannot be parsed becomes a dead-letter outcome in its place."""
+    parsed: list[RowChange | Outcome] = []
+    for item in items:
+        if item.error:
+            parsed.append(Outcome(item.index, "dead_lettered", reason=item.error))
+            continue
+        try:
+            change = parse_change(item.value, source)
+        except ChangeRejected as exc:
+            change = Outcome(item.index, "dead_lettered", field=exc.field, reason=exc.reason)
+        if isinstance(change, Ignored):
+            change = Outcome(item.index, "ignored", reason=change.reason)
+        parsed.append(change)
+    return parsed
+
+
+def row_key(change: RowChange) -> RowKey:
+    return (change.table.qualified_name, change.primary_key)
+
+
+def derive(
+    parsed: list[RowChange | Outcome],
+    previous_rows: dict[RowKey, dict | None],
+    *,
+    channel: Channel,
+    ingested_at: datetime,
+) -> Intake:
+    """Canonical events for every parsed change, in order, tracking the last row per key."""
+    intake = Intake(rows=dict(previous_rows))
+    for index, change in enumerate(parsed):
+        if isinstance(change, Outcome):
+            intake.outcomes.append(change)
+        else:
+            intake.outcomes.append(_derive_one(index, change, intake, channel, ingested_at))
+    return intake
+
+
+def _derive_one(
+    index: int, change: RowChange, intake: Intake, channel: Channel, ingested_at: datetime
+) -> Outcome:
+    key = row_key(change)
+    deriver = DERIVERS.get(key[0])
+    try:
+        if deriver is None:
+            raise ChangeRejected("source.table", f"no events are derived from {key[0]} yet")
+        events = deriver(
+            change, previous_row=intake.rows.get(key), channel=channel, ingested_at=ingested_at
+        )
+    except ChangeRejected as exc:
+        return Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason)
+    # Merge: an update's after-image may lack unchanged TOASTed columns.
+    intake.rows[key] = (
+        None if change.op == "d" else {**(intake.rows.get(key) or {}), **(change.after or {})}
+    )
+    if not events:
+        return Outcome(index, "ignored", reason="no relevant column changed")
+    return Outcome(index, "accepted", events=tuple(events))

@@ -1,0 +1,31 @@
+"""Composition root of ingest: `python -m shaobing_ingest`."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from shaobing_runtime.logging import configure_logging
+from shaobing_runtime.service_app import create_publishing_app
+
+from .config import IngestSettings
+from .entrypoints import changes
+
+
+def create_app(settings: IngestSettings) -> FastAPI:
+    return create_publishing_app(
+        "Shaobing ingest",
+        settings,
+        routers=[changes.router],
+        description="Source-system changes in: Debezium JSON (CDC), dead letters, replay.",
+    )
+
+
+def main() -> None:
+    settings = IngestSettings()
+    configure_logging("ingest", settings.log_level)
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

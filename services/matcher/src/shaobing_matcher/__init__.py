@@ -1,0 +1,1 @@
+"""matcher: joins person facts with enrolments and raises alerts."""

@@ -1,0 +1,147 @@
+"""The faust app: topics, tables and the two agents of the symmetric join."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import faust
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+
+from shaobing_contracts.codec import decode, decode_person_event, encode
+from shaobing_contracts.enrolment import EnrolmentRecorded
+from shaobing_contracts.topics import Topic
+from shaobing_runtime.logging import configure_logging
+
+from ..adapters.dead_letters import dead_letter
+from ..config import MatcherSettings
+from ..domain.matching import Clock, apply
+from ..domain.membership import person_enrolments
+from ..domain.person import PersonState
+
+log = structlog.get_logger()
+settings = MatcherSettings()
+EVENTS = Counter("shaobing_matcher_events_total", "Events processed by the matcher", ["type"])
+ALERTS = Counter("shaobing_matcher_alerts_raised_total", "Alerts emitted", ["rule_id"])
+FAILED = Counter(
+    "shaobing_matcher_dead_letters_total", "Events the matcher dead-lettered", ["topic"]
+)
+
+app = faust.App(
+    settings.app_id,
+    broker=[f"kafka://{b}" for b in settings.kafka_bootstrap_servers.split(",")],
+    store=settings.store,
+    datadir=settings.data_dir,
+    topic_partitions=settings.topic_partitions,
+    topic_allow_declare=False,
+    web_host="0.0.0.0",
+    web_port=settings.port,
+    web_in_thread=False,
+    consumer_auto_offset_reset="earliest",
+    broker_session_timeout=10,
+    broker_heartbeat_interval=1,
+    broker_commit_interval=1.0,
+    producer_acks=-1,
+    table_standby_replicas=0,
+    key_serializer="raw",
+    value_serializer="raw",
+)
+
+
+def _raw_topic(*names: str) -> faust.TopicT:
+    return app.topic(*names, key_type=bytes, value_type=bytes)
+
+
+enrolments_in = _raw_topic(Topic.ENROLMENTS)
+person_events = _raw_topic(Topic.DEATH, Topic.PERSON_ENROLMENTS)
+person_enrolments_out = _raw_topic(Topic.PERSON_ENROLMENTS)
+alerts_out = _raw_topic(Topic.ALERTS)
+dead_letters_out = _raw_topic(Topic.DEAD_LETTERS)
+
+persons = app.Table("person-state", key_type=bytes, value_type=bytes)
+enrolment_members = app.Table("enrolment-members", key_type=bytes, value_type=bytes)
+
+
+def _clock() -> Clock:
+    now = datetime.now(UTC)
+    return Clock(
+        now=now,
+        today=now.astimezone(ZoneInfo(settings.timezone)).date(),
+        cutoff_day=settings.payout_cutoff_day,
+    )
+
+
+@app.agent(enrolments_in)
+async def fan_out_enrolments(stream: faust.StreamT) -> None:
+    """enrolments.v1 (by enrolment) → person-enrolments.v1 (by person)."""
+    async for event in stream.events():
+        try:
+            recorded = decode(EnrolmentRecorded, event.value)
+            key = recorded.enrolment.enrolment_id.encode()
+            previous = (enrolment_members.get(key) or b"").decode().split()
+            for message in person_enrolments(recorded, previous):
+                await person_enrolments_out.send(
+                    key=message.id_number.encode(), value=encode(message), headers=event.headers
+                )
+            enrolment_members[key] = " ".join(recorded.enrolment.household_members).encode()
+            EVENTS.labels("enrolment_recorded").inc()
+        except Exception as exc:
+            await _dead_letter(event, exc)
+
+
+@app.agent(person_events)
+async def match(stream: faust.StreamT) -> None:
+    """Each person's facts and enrolments, in arrival order, through the rules."""
+    async for event in stream.events():
+        try:
+            message = decode_person_event(event.value)
+            stored = persons.get(event.key)
+            state = (
+                PersonState.model_validate_json(stored)
+                if stored
+                else PersonState(id_number=message.id_number)
+            )
+            state, alerts = apply(state, message, _clock())
+            persons[event.key] = state.model_dump_json().encode()
+            for alert in alerts:
+                await alerts_out.send(key=event.key, value=encode(alert), headers=event.headers)
+                ALERTS.labels(alert.rule_id).inc()
+            EVENTS.labels(message.event_type).inc()
+        except Exception as exc:
+            await _dead_letter(event, exc)
+
+
+async def _dead_letter(event, exc: Exception) -> None:
+    FAILED.labels(event.message.topic).inc()
+    log.error(
+        "matcher_event_failed",
+        topic=event.message.topic,
+        partition=event.message.partition,
+        offset=event.message.offset,
+        error=type(exc).__name__,
+    )
+    await dead_letter(dead_letters_out, event, f"{type(exc).__name__}: {exc}")
+
+
+@app.page("/healthz")
+async def healthz(web, request):
+    return web.json({"status": "ok"})
+
+
+@app.page("/readyz")
+async def readyz(web, request):
+    recovered = app.tables.recovery.completed.is_set()
+    ready = recovered and not app.rebalancing and bool(app.consumer.assignment())
+    body = {"status": "ready" if ready else "unavailable", "recovered": recovered}
+    return web.json(body, status=200 if ready else 503)
+
+
+@app.page("/metrics")
+async def metrics(web, request):
+    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+@app.task
+async def _configure_logging() -> None:
+    configure_logging("matcher", settings.log_level)

@@ -1,0 +1,1 @@
+"""Developer tools: synthetic data, feeds and the local stack for Shaobing."""

