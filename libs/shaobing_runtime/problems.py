@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,7 +38,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        response = problem(exc.status_code, str(exc.detail))
+        response = problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
 

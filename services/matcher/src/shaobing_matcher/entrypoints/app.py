@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import traceback
+import weakref
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import faust
 import structlog
+from faust.streams import _current_event
+from faust.types import EventT
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from shaobing_contracts.codec import decode, decode_person_event, encode
@@ -21,6 +26,9 @@ from ..domain.membership import person_enrolments
 from ..domain.person import PersonState
 
 log = structlog.get_logger()
+BATCH_SIZE = 500
+BATCH_WAIT_SECONDS = 0.05
+CHANGELOG_END_MARKER = b"\x00changelog-end"
 settings = MatcherSettings()
 EVENTS = Counter("shaobing_matcher_events_total", "Events processed by the matcher", ["type"])
 ALERTS = Counter("shaobing_matcher_alerts_raised_total", "Alerts emitted", ["rule_id"])
@@ -41,9 +49,16 @@ app = faust.App(
     consumer_auto_offset_reset="earliest",
     broker_session_timeout=10,
     broker_heartbeat_interval=1,
-    broker_commit_interval=1.0,
+    # Offsets are committed by the agents themselves after each batch is durable (see
+    # commit_processed); faust's periodic commit also covered offsets it had only marked as
+    # gaps and lost in-flight events on kill -9 (tests/integration/test_matcher_restart.py).
+    broker_commit_interval=365 * 86400.0,
+    broker_commit_every=2**62,
     producer_acks=-1,
     table_standby_replicas=0,
+    # Send at once (flushed before every offset commit) instead of faust's "attachments",
+    # which lost in-flight alerts when a worker was killed (tests/integration).
+    stream_publish_on_commit=False,
     key_serializer="raw",
     value_serializer="raw",
 )
@@ -72,44 +87,81 @@ def _clock() -> Clock:
     )
 
 
+async def commit_processed(events: list[EventT], table: faust.Table) -> None:
+    """Flush what the batch produced (changelog, alerts), then commit exactly its offsets.
+
+    Each changelog partition the batch wrote to is closed with a one-record batch: the embedded
+    Tansu broker reports a partition's end offset as the last batch's base offset + 1, and
+    faust's recovery reads only up to that end, which dropped the tail of the last batch after
+    a restart. On Apache Kafka the marker is one harmless extra record per partition and batch.
+    """
+    last: dict = {}
+    for event in events:
+        last[event.message.tp] = event
+    await app.producer.flush()
+    for event in last.values():
+        _current_event.set(weakref.ref(event))
+        table[CHANGELOG_END_MARKER] = b""
+    offsets = {tp: event.message.offset + 1 for tp, event in last.items()}
+    await app.consumer._commit_offsets(offsets)  # flushes the producer before committing
+
+
 @app.agent(enrolments_in)
 async def fan_out_enrolments(stream: faust.StreamT) -> None:
     """enrolments.v1 (by enrolment) → person-enrolments.v1 (by person)."""
-    async for event in stream.events():
-        try:
-            recorded = decode(EnrolmentRecorded, event.value)
-            key = recorded.enrolment.enrolment_id.encode()
-            previous = (enrolment_members.get(key) or b"").decode().split()
-            for message in person_enrolments(recorded, previous):
-                await person_enrolments_out.send(
-                    key=message.id_number.encode(), value=encode(message), headers=event.headers
-                )
-            enrolment_members[key] = " ".join(recorded.enrolment.household_members).encode()
-            EVENTS.labels("enrolment_recorded").inc()
-        except Exception as exc:
-            await _dead_letter(event, exc)
+    async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
+        for event in events:
+            await _guarded(_fan_out, event)
+        await commit_processed(events, enrolment_members)
+
+
+async def _fan_out(event: EventT) -> None:
+    recorded = decode(EnrolmentRecorded, event.value)
+    key = recorded.enrolment.enrolment_id.encode()
+    previous = (enrolment_members.get(key) or b"").decode().split()
+    for message in person_enrolments(recorded, previous):
+        await person_enrolments_out.send(
+            key=message.id_number.encode(), value=encode(message), headers=event.headers
+        )
+    enrolment_members[key] = " ".join(recorded.enrolment.household_members).encode()
+    EVENTS.labels("enrolment_recorded").inc()
 
 
 @app.agent(person_events)
 async def match(stream: faust.StreamT) -> None:
     """Each person's facts and enrolments, in arrival order, through the rules."""
-    async for event in stream.events():
-        try:
-            message = decode_person_event(event.value)
-            stored = persons.get(event.key)
-            state = (
-                PersonState.model_validate_json(stored)
-                if stored
-                else PersonState(id_number=message.id_number)
-            )
-            state, alerts = apply(state, message, _clock())
-            persons[event.key] = state.model_dump_json().encode()
-            for alert in alerts:
-                await alerts_out.send(key=event.key, value=encode(alert), headers=event.headers)
-                ALERTS.labels(alert.rule_id).inc()
-            EVENTS.labels(message.event_type).inc()
-        except Exception as exc:
-            await _dead_letter(event, exc)
+    async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
+        clock = _clock()
+        for event in events:
+            await _guarded(_match, event, clock)
+        await commit_processed(events, persons)
+
+
+async def _match(event: EventT, clock: Clock) -> None:
+    message = decode_person_event(event.value)
+    stored = persons.get(event.key)
+    state = (
+        PersonState.model_validate_json(stored)
+        if stored
+        else PersonState(id_number=message.id_number)
+    )
+    state, alerts = apply(state, message, clock)
+    persons[event.key] = state.model_dump_json().encode()
+    for alert in alerts:
+        await alerts_out.send(key=event.key, value=encode(alert), headers=event.headers)
+        ALERTS.labels(alert.rule_id).inc()
+    EVENTS.labels(message.event_type).inc()
+
+
+async def _guarded(step, event: EventT, *args) -> None:
+    """One bad event is dead-lettered with its reason; the stream goes on (faust #175, #527)."""
+    # take_events() does not set faust's current event, which table writes need to pick the
+    # changelog partition (the event's own, keeping state co-partitioned with its source).
+    _current_event.set(weakref.ref(event))
+    try:
+        await step(event, *args)
+    except Exception as exc:
+        await _dead_letter(event, exc)
 
 
 async def _dead_letter(event, exc: Exception) -> None:
@@ -121,7 +173,9 @@ async def _dead_letter(event, exc: Exception) -> None:
         offset=event.message.offset,
         error=type(exc).__name__,
     )
-    await dead_letter(dead_letters_out, event, f"{type(exc).__name__}: {exc}")
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    where = f" (at {Path(frame.filename).name}:{frame.lineno})"
+    await dead_letter(dead_letters_out, event, f"{type(exc).__name__}: {exc}{where}")
 
 
 @app.page("/healthz")

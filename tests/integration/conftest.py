@@ -1,0 +1,113 @@
+"""One real stack (Tansu broker, embedded PostgreSQL, the four services) per test session."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shaobing_contracts.id_number import make_id_number
+from shaobing_dev.city import DeathRecord
+from shaobing_dev.debezium_feed import death_change_events
+from shaobing_dev.stack import Stack, StackConfig, free_port
+from shaobing_runtime.access import Role
+from shaobing_runtime.settings import CommonSettings
+from shaobing_runtime.tokens import issue_token
+
+AREA = "310110"
+COMMUNITY = "310110001001"
+OTHER_COMMUNITY = "310110002001"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    names = ("broker", "api", "ingest", "alerts", "matcher")
+    config = StackConfig(
+        var_dir=Path(tmp_path_factory.mktemp("stack")),
+        ports={name: free_port() for name in names},
+        quiet=True,
+    )
+    with Stack(config) as running:
+        yield running
+
+
+def token(role: Role, areas: list[str]) -> dict[str, str]:
+    value = issue_token(CommonSettings(), subject=f"test-{role.value}", role=role, areas=areas)
+    return {"authorization": f"Bearer {value}"}
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=stack.url("api"), timeout=30, headers=token(Role.CASEWORKER, [AREA])
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def ingest(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=stack.url("ingest"), timeout=60, headers=token(Role.FEED, [AREA])
+    ) as client:
+        yield client
+
+
+_people = itertools.count(1)
+
+
+def new_person(born: date = date(1941, 5, 17)) -> str:
+    """A fresh valid ID number no other test uses."""
+    n = next(_people)
+    return make_id_number("310110", born.replace(day=1 + n // 400 % 28), n % 400 * 2 + 1)
+
+
+def enrolment(
+    person: str, *, members: list[str] | None = None, area: str = COMMUNITY, status: str = "ACTIVE"
+) -> dict:
+    return {
+        "enrolment_id": f"T-{person[-8:]}-{next(_people)}",
+        "program": "DIBAO",
+        "beneficiary_id": person,
+        "household_members": [person, *(members or [])],
+        "monthly_amount": "1510.00",
+        "area_code": area,
+        "status": status,
+        "start_month": "2024-01",
+        "payout_account": "6222020200112233445",
+    }
+
+
+def death_of(person: str, *, certificate: str | None = None, died: date = date(2026, 9, 5)) -> dict:
+    record = DeathRecord(
+        certificate or f"SW-T-{next(_people):07d}",
+        person,
+        died,
+        "MEDICAL",
+        datetime(2026, 11, 20, 9, 30),
+    )
+    return death_change_events(
+        [record], with_schema=True, start_lsn=20_000_000 + next(_people) * 100
+    )[0]
+
+
+def eventually(probe: Callable[[], object], *, timeout: float = 60, every: float = 0.3):
+    """Poll until probe returns something truthy; fail with the last value after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s (last: {value!r})")
+        time.sleep(every)
+
+
+def alerts_for(api: httpx.Client, **filters: str) -> list[dict]:
+    response = api.get("/v1/alerts", params={"limit": 500, **filters})
+    response.raise_for_status()
+    return response.json()["items"]
