@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "shaobing-development-secret-change-me"
@@ -17,7 +17,7 @@ class CommonSettings(BaseSettings):
     environment: str = "development"
     log_level: str = "INFO"
     topic_partitions: int = 4
-    payout_cutoff_day: int = 20
+    payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
     jwt_secret: str = DEV_SECRET
     jwt_issuer: str = "shaobing-dev"

@@ -133,11 +133,6 @@ def test_lower_case_x_and_surrounding_blanks_are_normalized(value: str) -> None:
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-@pytest.mark.xfail(
-    reason="BUG: id_number._SHAPE uses \\d, which matches any Unicode digit: full-width digits "
-    "with an ASCII check character pass and come back unconverted, so one person has two IDs",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "value",
     [
@@ -247,19 +242,11 @@ def test_is_area_code_accepts_exactly_twelve_digits(value: str, expected: bool) 
     assert is_area_code(value) is expected
 
 
-@pytest.mark.xfail(
-    reason="BUG: area._AREA and _PREFIX end in $, which also matches before a trailing newline",
-    strict=True,
-)
 def test_an_area_code_with_a_trailing_newline_is_not_an_area_code() -> None:
     assert not is_area_code("310110012003\n")
     assert not is_area_prefix("310110\n")
 
 
-@pytest.mark.xfail(
-    reason="BUG: area._AREA and _PREFIX use \\d, which matches full-width digits",
-    strict=True,
-)
 def test_an_area_code_in_full_width_digits_is_not_an_area_code() -> None:
     full_width = "310110012003".translate(FULL_WIDTH)
     assert not is_area_code(full_width)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import re
 
-_AREA = re.compile(r"^\d{12}$")
-_PREFIX = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
+_AREA = re.compile(r"[0-9]{12}")
+_PREFIX = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")
 
 
 def is_area_code(value: str) -> bool:
     """A full 12-digit code."""
-    return bool(_AREA.match(value))
+    return bool(_AREA.fullmatch(value))
 
 
 def is_area_prefix(value: str) -> bool:
     """A level of the hierarchy: province, city, county, street or community."""
-    return bool(_PREFIX.match(value))
+    return bool(_PREFIX.fullmatch(value))
 
 
 def area_prefix(area_code: str) -> str:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .types import AreaCode, IdNumber, Money, YearMonth
 
@@ -42,13 +42,15 @@ class EnrolmentFacts(BaseModel):
     status: EnrolmentStatus = EnrolmentStatus.ACTIVE
     start_month: YearMonth
 
-    @model_validator(mode="after")
-    def _beneficiary_is_member(self) -> EnrolmentFacts:
-        if self.beneficiary_id not in self.household_members:
+    @field_validator("household_members")
+    @classmethod
+    def _beneficiary_is_member(cls, members: list[str], info: ValidationInfo) -> list[str]:
+        beneficiary = info.data.get("beneficiary_id")
+        if beneficiary and beneficiary not in members:
             raise ValueError("household_members must include beneficiary_id")
-        if len(set(self.household_members)) != len(self.household_members):
+        if len(set(members)) != len(members):
             raise ValueError("household_members lists a person twice")
-        return self
+        return members
 
 
 class Enrolment(EnrolmentFacts):

@@ -7,9 +7,9 @@ from datetime import date
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: full-width digits are not an ID
 # Anything in free text that looks like an ID number, for log masking.
-ID_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
 
 
 class InvalidIdNumber(ValueError):
@@ -36,7 +36,7 @@ def is_male(id_number: str) -> bool:
 def normalize_id_number(value: str) -> str:
     """Validate and return the canonical form (upper-case X, no padding)."""
     candidate = value.strip().upper()
-    if not _SHAPE.match(candidate):
+    if not _SHAPE.fullmatch(candidate):
         raise InvalidIdNumber("must be 17 digits followed by a digit or X")
     try:
         born = birth_date_of(candidate)

@@ -18,6 +18,9 @@ def _area(value: str) -> str:
     return value
 
 
+MONEY_LIMIT = Decimal(10) ** 10  # NUMERIC(12, 2) in the database
+
+
 def _money(value: object) -> Decimal:
     if isinstance(value, float):
         raise ValueError('money must be a decimal string such as "1510.00", not a float')
@@ -25,8 +28,8 @@ def _money(value: object) -> Decimal:
         amount = Decimal(str(value))
     except ArithmeticError as exc:
         raise ValueError('money must be a decimal string such as "1510.00"') from exc
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("money must be a finite amount of at least 0")
+    if not amount.is_finite() or not 0 <= amount < MONEY_LIMIT:
+        raise ValueError(f"money must be at least 0 and below {MONEY_LIMIT}")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("money has at most two decimal places")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

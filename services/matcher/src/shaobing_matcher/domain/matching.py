@@ -94,18 +94,20 @@ def _death_alerts(state: PersonState, links, clock: Clock) -> list[AlertRaised]:
     death = state.death()
     if death is None:
         return []
+    evidence = [d.evidence for d in sorted(state.deaths.values(), key=lambda d: d.date_of_death)]
     return [
-        _death_of_beneficiary(state.id_number, link, death, clock)
+        _death_of_beneficiary(state.id_number, link, death, evidence, clock)
         for link in links
         if link.role is MemberRole.BENEFICIARY and link.enrolment.status is EnrolmentStatus.ACTIVE
     ]
 
 
 def _death_of_beneficiary(
-    id_number: str, link: EnrolmentLink, death: DeathFact, clock: Clock
+    id_number: str, link: EnrolmentLink, death: DeathFact, evidence: list, clock: Clock
 ) -> AlertRaised:
     enrolment, rule = link.enrolment, DEATH_OF_BENEFICIARY
-    fact_key = f"death:{death.certificate_no}"
+    # The fact is the person's death, however many certificates record it.
+    fact_key = f"death:{id_number}"
     months = months_paid_after(
         death.date_of_death,
         known_on=death.recorded_at.date(),
@@ -126,7 +128,7 @@ def _death_of_beneficiary(
         due_date=next_cutoff(clock.today, clock.cutoff_day),
         overpaid_months=months,
         overpaid_amount=overpaid_amount(months, enrolment.monthly_amount),
-        evidence=[death.evidence],
+        evidence=evidence,
         explanation=explanations.death_of_beneficiary(enrolment, death, months),
         raised_at=clock.now,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import date
 from decimal import Decimal
 
@@ -15,8 +16,9 @@ def _month_start(index: int) -> date:
 
 
 def cutoff_of(index: int, cutoff_day: int) -> date:
-    """The payout cut-off date of the month with this index."""
-    return _month_start(index).replace(day=cutoff_day)
+    """The payout cut-off date of the month with this index (the month's last day at most)."""
+    start = _month_start(index)
+    return start.replace(day=min(cutoff_day, monthrange(start.year, start.month)[1]))
 
 
 def next_cutoff(today: date, cutoff_day: int) -> date:
