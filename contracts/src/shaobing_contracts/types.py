@@ -29,7 +29,7 @@ def _money(value: object) -> Decimal:
     except ArithmeticError as exc:
         raise ValueError('money must be a decimal string such as "1510.00"') from exc
     if not amount.is_finite() or not 0 <= amount < MONEY_LIMIT:
-        raise ValueError(f"money must be at least 0 and below {MONEY_LIMIT}")
+        raise ValueError(f"money must be a finite amount of at least 0 and below {MONEY_LIMIT}")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("money has at most two decimal places")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
