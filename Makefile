@@ -39,7 +39,7 @@ token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=3
 	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA)
 
 bench: $(STAMP)  ## pipeline benchmark; results go to docs/benchmarks.md
-	$(PY) -m shaobing_dev.bench
+	$(PY) -m shaobing_dev.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .var

@@ -41,19 +41,21 @@ def token(role: Role, areas: list[str]) -> dict[str, str]:
     return {"authorization": f"Bearer {value}"}
 
 
+def _client(stack: Stack, service: str, role: Role) -> httpx.Client:
+    return httpx.Client(base_url=stack.url(service), timeout=60, headers=token(role, [AREA]))
+
+
 @pytest.fixture(scope="session")
 def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=stack.url("api"), timeout=30, headers=token(Role.CASEWORKER, [AREA])
-    ) as client:
+    """The api as a case worker of the test district."""
+    with _client(stack, "api", Role.CASEWORKER) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def ingest(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=stack.url("ingest"), timeout=60, headers=token(Role.FEED, [AREA])
-    ) as client:
+    """ingest as the death registry's feed."""
+    with _client(stack, "ingest", Role.FEED) as client:
         yield client
 
 
