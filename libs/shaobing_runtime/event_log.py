@@ -27,6 +27,9 @@ PUBLISHED = Counter(
 )
 
 
+_RELAY_LOCK = 0x5348_414F_4249_4E47 >> 1  # "SHAOBING", a bigint advisory-lock key
+
+
 @dataclass(frozen=True)
 class OutgoingEvent:
     event_id: UUID
@@ -108,9 +111,13 @@ class Relay:
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows it published."""
         async with self._pool.acquire() as conn, conn.transaction():
+            # One publisher at a time (any service, any replica): batches leave in seq order,
+            # so events of one person keep their order on the topic.
+            if not await conn.fetchval("select pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
+                return 0
             rows = await conn.fetch(
                 """select seq, topic, key, value, headers from event_log
-                   where published_at is null order by seq limit $1 for update skip locked""",
+                   where published_at is null order by seq limit $1""",
                 self._batch,
             )
             if not rows:

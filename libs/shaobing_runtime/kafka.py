@@ -39,7 +39,10 @@ async def ensure_topics(bootstrap: str, partitions: int) -> list[str]:
                 str(t),
                 partitions,
                 1,
-                topic_configs={"cleanup.policy": "compact" if s.compacted else "delete"},
+                topic_configs={
+                    "cleanup.policy": "compact" if s.compacted else "delete",
+                    "retention.ms": str(s.retention_days * 86_400_000),
+                },
             )
             for t, s in TOPICS.items()
             if str(t) not in existing

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 
 import jwt
 
 from .access import Principal, Role
 from .settings import CommonSettings
+
+_AREA_PREFIX = re.compile(r"[0-9]{2,12}")
 
 
 class InvalidToken(Exception):
@@ -52,7 +55,9 @@ def principal_from(token: str, settings: CommonSettings) -> Principal:
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
     areas = claims.get("areas")
-    if not isinstance(areas, list) or not all(isinstance(a, str) and a.isdigit() for a in areas):
+    if not isinstance(areas, list) or not all(
+        isinstance(a, str) and _AREA_PREFIX.fullmatch(a) for a in areas
+    ):
         raise InvalidToken("claim 'areas' must be a list of area-code prefixes")
     return Principal(subject=str(claims["sub"]), role=role, areas=tuple(areas))
 

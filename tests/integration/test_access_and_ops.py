@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from uuid import UUID
+
+import asyncpg
 import httpx
 import orjson
 import pytest
@@ -36,6 +40,9 @@ def test_an_alert_outside_the_callers_community_does_not_exist_for_them(stack, a
         outside = enrolment(new_person(), area=OTHER_COMMUNITY)
         refused = client.post("/v1/enrolments", json=[outside]).json()
         assert refused["items"][0]["errors"][0]["field"] == "area_code"
+        hijack = {**record, "area_code": "310110001001"}
+        overwrite = client.post("/v1/enrolments", json=[hijack]).json()
+        assert overwrite["items"][0]["errors"][0]["field"] == "enrolment_id"
 
 
 def test_a_supervisor_sees_the_full_id_number_and_the_view_is_recorded(stack, api, ingest):
@@ -50,6 +57,23 @@ def test_a_supervisor_sees_the_full_id_number_and_the_view_is_recorded(stack, ap
 
     assert detail["id_number"] == person
     assert alert["id_number"] != person
+    views = asyncio.run(_full_views(stack.database_url, alert["id"]))
+    assert [(v["actor"], v["details"]["role"]) for v in views] == [
+        ("test-supervisor", "supervisor")
+    ]
+
+
+async def _full_views(url: str, alert_id: str) -> list:
+    conn = await asyncpg.connect(url)
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=str, decoder=orjson.loads)
+    try:
+        return await conn.fetch(
+            "select actor, details from alert_events where alert_id = $1 and kind = $2",
+            UUID(alert_id),
+            "FULL_RECORD_VIEWED",
+        )
+    finally:
+        await conn.close()
 
 
 def test_paging_walks_every_alert_once(api):

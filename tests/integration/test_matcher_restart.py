@@ -10,7 +10,7 @@ import orjson
 from .conftest import death_of, enrolment, eventually, new_person
 
 
-async def _count(url: str, enrolment_ids: list[str]) -> tuple[int, int]:
+async def _count(url: str, enrolment_ids: list[str]) -> tuple[int, int, int]:
     conn = await asyncpg.connect(url)
     try:
         row = await conn.fetchrow(

@@ -41,15 +41,16 @@ def _post_all(url: str, items: list[dict], role: Role) -> float:
     started = time.perf_counter()
     with httpx.Client(timeout=300, headers=_headers(role)) as client:
         for i in range(0, len(items), CHUNK):
-            client.post(url, content=orjson.dumps(items[i:i + CHUNK])).raise_for_status()
+            client.post(url, content=orjson.dumps(items[i : i + CHUNK])).raise_for_status()
     return time.perf_counter() - started
 
 
 def _matcher_count(stack: Stack, event_type: str) -> float:
     text = httpx.get(f"{stack.url('matcher')}/metrics", timeout=10).text
     prefix = f'shaobing_matcher_events_total{{type="{event_type}"}} '
-    return next((float(line[len(prefix):]) for line in text.splitlines()
-                 if line.startswith(prefix)), 0.0)
+    return next(
+        (float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)), 0.0
+    )
 
 
 def _wait_for(probe, target: float, timeout: float = 1800) -> None:
@@ -63,13 +64,16 @@ def _wait_for(probe, target: float, timeout: float = 1800) -> None:
 async def _alert_stats(url: str) -> dict:
     conn = await asyncpg.connect(url)
     try:
-        return dict(await conn.fetchrow(
-            """select count(*) as alerts, max(stored_at) as last_stored,
+        return dict(
+            await conn.fetchrow(
+                """select count(*) as alerts, max(stored_at) as last_stored,
                  percentile_cont(0.5) within group (order by extract(epoch from
                      stored_at - ingested_at)) as p50,
                  percentile_cont(0.99) within group (order by extract(epoch from
                      stored_at - ingested_at)) as p99
-               from alerts"""))
+               from alerts"""
+            )
+        )
     finally:
         await conn.close()
 
@@ -87,23 +91,33 @@ def run(people: int, deaths: int) -> dict:
             _post_all(f"{stack.url('api')}/v1/enrolments", enrolments, Role.CASEWORKER)
             _wait_for(lambda: _matcher_count(stack, "person_enrolment"), members)
             began = datetime.now(UTC)
-            ingest_seconds = _post_all(f"{stack.url('ingest')}/v1/sources/death/changes",
-                                       changes, Role.FEED)
+            ingest_seconds = _post_all(
+                f"{stack.url('ingest')}/v1/sources/death/changes", changes, Role.FEED
+            )
             _wait_for(lambda: _matcher_count(stack, "death_registered"), deaths)
             time.sleep(2)  # let the alerts consumer store the last batch
             stats = asyncio.run(_alert_stats(stack.database_url))
     end_to_end = (stats["last_stored"] - began).total_seconds()
-    return {"people": people, "enrolments": len(enrolments), "deaths": deaths,
-            "alerts": stats["alerts"], "ingest_eps": deaths / ingest_seconds,
-            "pipeline_eps": deaths / end_to_end, "p50": stats["p50"], "p99": stats["p99"]}
+    return {
+        "people": people,
+        "enrolments": len(enrolments),
+        "deaths": deaths,
+        "alerts": stats["alerts"],
+        "ingest_eps": deaths / ingest_seconds,
+        "pipeline_eps": deaths / end_to_end,
+        "p50": stats["p50"],
+        "p99": stats["p99"],
+    }
 
 
 def _record(result: dict, command: str) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    row = (f"| {datetime.now():%Y-%m-%d} | `{command}` | {machine} | {result['people']:,} | "
-           f"{result['enrolments']:,} | {result['deaths']:,} | {result['alerts']:,} | "
-           f"{result['ingest_eps']:,.0f} | {result['pipeline_eps']:,.0f} | "
-           f"{result['p50']:.2f} s | {result['p99']:.2f} s |")
+    row = (
+        f"| {datetime.now():%Y-%m-%d} | `{command}` | {machine} | {result['people']:,} | "
+        f"{result['enrolments']:,} | {result['deaths']:,} | {result['alerts']:,} | "
+        f"{result['ingest_eps']:,.0f} | {result['pipeline_eps']:,.0f} | "
+        f"{result['p50']:.2f} s | {result['p99']:.2f} s |"
+    )
     path = ROOT / "docs" / "benchmarks.md"
     if not path.exists():
         path.write_text(_HEADER, encoding="utf-8")
@@ -122,9 +136,11 @@ with the embedded Tansu broker and PostgreSQL. *Ingest* is request to durable an
 *pipeline* is the first post until the last alert row is stored; latency is per alert, from the
 ingest of its evidence to its row.
 
-| date | command | machine | people | enrolments | deaths | alerts | ingest ev/s | pipeline ev/s | ingest→alert p50 | p99 |
-|---|---|---|---|---|---|---|---|---|---|---|
 """
+_HEADER += (
+    "| date | command | machine | people | enrolments | deaths | alerts | ingest ev/s "
+    "| pipeline ev/s | ingest→alert p50 | p99 |\n" + "|---" * 11 + "|\n"
+)
 
 
 def main() -> None:

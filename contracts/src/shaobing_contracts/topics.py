@@ -50,7 +50,6 @@ TOPICS: dict[Topic, TopicSpec] = {
             "PersonEnrolment",
             ("matcher",),
             ("matcher",),
-            compacted=True,
         ),
         TopicSpec(Topic.ALERTS, "id_number", "AlertRaised", ("matcher",), ("alerts",)),
         TopicSpec(

@@ -37,12 +37,6 @@ def _document_enrolment_schema(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(definitions.pop("$defs", {}))
             components["Enrolment"] = definitions
-            components.setdefault("securitySchemes", {})["bearer"] = {
-                "type": "http",
-                "scheme": "bearer",
-                "bearerFormat": "JWT",
-            }
-            schema["security"] = [{"bearer": []}]
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -52,6 +52,14 @@ async def record_enrolments(
     return changed
 
 
+async def stored_areas(conn: asyncpg.Connection, enrolment_ids: list[str]) -> dict[str, str]:
+    """enrolment_id → area_code of those already stored."""
+    rows = await conn.fetch(
+        "select enrolment_id, area_code from enrolments where enrolment_id = any($1)", enrolment_ids
+    )
+    return {r["enrolment_id"]: r["area_code"] for r in rows}
+
+
 def _columns(enrolments: Sequence[Enrolment]) -> list[list]:
     return [
         [e.enrolment_id for e in enrolments],

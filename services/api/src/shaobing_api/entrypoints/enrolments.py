@@ -15,7 +15,7 @@ from shaobing_runtime.http_auth import require
 from shaobing_runtime.logging import correlation_id
 from shaobing_runtime.problems import field_errors, problem
 
-from ..adapters.enrolment_store import record_enrolments
+from ..adapters.enrolment_store import record_enrolments, stored_areas
 from ..domain.roles import WRITE_ENROLMENT_ROLES
 from .views import EnrolmentBatchResult, EnrolmentResult
 
@@ -54,6 +54,7 @@ async def post_enrolments(request: Request, principal: Writer) -> Any:
             "invalid field(s): " + ", ".join(e["field"] for e in errors),
             errors=errors,
         )
+    valid = await _reject_foreign(request, valid, results, principal)
     changed = await _store(request, [e for _, e in valid])
     for index, enrolment in valid:
         version = changed.get(enrolment.enrolment_id)
@@ -104,6 +105,27 @@ def _validate(items: list, principal: Principal) -> tuple[list[EnrolmentResult],
         results.append(EnrolmentResult(index=index, enrolment_id=eid, status="pending"))
         valid.append((index, enrolment))
     return results, valid
+
+
+async def _reject_foreign(
+    request: Request, valid: list, results: list[EnrolmentResult], principal: Principal
+) -> list:
+    """An existing enrolment of another area cannot be overwritten from here."""
+    async with request.app.state.pool.acquire() as conn:
+        stored = await stored_areas(conn, [e.enrolment_id for _, e in valid])
+    kept = []
+    for index, enrolment in valid:
+        area = stored.get(enrolment.enrolment_id)
+        if area is not None and not principal.covers(area):
+            results[index] = EnrolmentResult(
+                index=index,
+                enrolment_id=enrolment.enrolment_id,
+                status="rejected",
+                errors=[{"field": "enrolment_id", "reason": "exists outside your areas"}],
+            )
+        else:
+            kept.append((index, enrolment))
+    return kept
 
 
 async def _store(request: Request, enrolments: list[Enrolment]) -> dict[str, int]:

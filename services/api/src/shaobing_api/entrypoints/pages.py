@@ -10,10 +10,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from shaobing_contracts.alert import AlertStatus, Severity
-from shaobing_runtime.http_auth import COOKIE, CurrentPrincipal
+from shaobing_runtime.access import Principal
+from shaobing_runtime.http_auth import COOKIE, require
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
 from ..adapters.alert_queries import AlertFilter, list_alerts
+from ..domain.roles import READ_ALERT_ROLES
 from .views import alert_public
 
 router = APIRouter(include_in_schema=False)
@@ -81,7 +83,7 @@ async def login(request: Request, token: str) -> RedirectResponse:
 @router.get("/ui/alerts", response_class=HTMLResponse)
 async def queue(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
     status: AlertStatus | None = None,
     severity: Severity | None = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",

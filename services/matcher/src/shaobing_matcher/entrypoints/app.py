@@ -42,7 +42,7 @@ app = faust.App(
     store=settings.store,
     datadir=settings.data_dir,
     topic_partitions=settings.topic_partitions,
-    topic_allow_declare=False,
+    topic_allow_declare=True,  # faust creates its changelog topics (compacted) itself
     web_host="0.0.0.0",
     web_port=settings.port,
     web_in_thread=False,
@@ -98,12 +98,20 @@ async def commit_processed(events: list[EventT], table: faust.Table) -> None:
     last: dict = {}
     for event in events:
         last[event.message.tp] = event
-    await app.producer.flush()
+    await _drain_producer()
     for event in last.values():
         _current_event.set(weakref.ref(event))
         table[CHANGELOG_END_MARKER] = b""
+    await _drain_producer()
     offsets = {tp: event.message.offset + 1 for tp, event in last.items()}
-    await app.consumer._commit_offsets(offsets)  # flushes the producer before committing
+    await app.consumer._commit_offsets(offsets)
+
+
+async def _drain_producer() -> None:
+    """Until everything sent is acknowledged: faust's flush gives up after 0.1 s idle."""
+    await app.producer.flush()
+    while app.producer.buffer.size:
+        await app.producer.flush()
 
 
 @app.agent(enrolments_in)
