@@ -9,15 +9,15 @@ from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
 from .config import IngestSettings
-from .entrypoints import changes, operations
+from .entrypoints import batches, changes, operations
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
     return create_publishing_app(
         "Shaobing ingest",
         settings,
-        routers=[changes.router, operations.router],
-        description="Source-system changes in: Debezium JSON (CDC), dead letters, replay.",
+        routers=[changes.router, batches.router, operations.router],
+        description="Source changes in (Debezium JSON, CSV exports); dead letters; replay.",
     )
 
 

@@ -1,0 +1,179 @@
+"""POST /v1/sources/{source}/batches: a CSV export streamed in, stored chunk by chunk.
+
+UTF-8 (with or without BOM) or GB18030 (`?encoding=gb18030` or `charset=gb18030`), a header row
+naming the table's columns, then one record per line. Millions of rows are never held at once:
+every CHUNK rows are parsed, stored and counted, and the progress can be read at
+GET /v1/sources/{source}/batches/{batch_id} while the file is still arriving.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from shaobing_contracts.provenance import Channel, SourceSystem
+from shaobing_runtime.access import Principal, Role
+from shaobing_runtime.http_auth import require
+
+from ..adapters.batch_store import get_batch, record_progress, start_batch
+from ..domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
+from ..domain.intake import Outcome
+from ..domain.tables import ChangeRejected
+from .intake_flow import IntakeResult, store_batch
+
+router = APIRouter(prefix="/v1/sources", tags=["sources"])
+Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
+Reader = Annotated[Principal, require(Role.FEED, Role.OPS, Role.ADMIN)]
+CHUNK = 5000
+ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
+
+
+class BatchResult(IntakeResult):
+    batch_id: str
+    rows_read: int
+
+
+class BatchProgress(BaseModel):
+    id: str
+    source: str
+    status: str
+    rows_read: int
+    accepted: int
+    duplicates: int
+    dead_lettered: int
+    ignored: int
+    error: str | None
+    started_at: datetime
+    updated_at: datetime
+
+
+@router.post("/{source}/batches", response_model=BatchResult)
+async def post_batch(
+    request: Request,
+    source: SourceSystem,
+    principal: Feed,
+    encoding: Annotated[str | None, Query(pattern="^(?i)(utf-?8|gb18030)$")] = None,
+    batch_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = None,
+) -> BatchResult:
+    """Stream a CSV export in; bad rows are dead letters naming the row, the rest lands."""
+    batch_id = batch_id or uuid.uuid4().hex
+    if not await start_batch(request.app.state.pool, batch_id, source.value):
+        raise HTTPException(409, f"batch_id: {batch_id} was used before")
+    result = BatchResult(batch_id=batch_id, rows_read=0)
+    try:
+        await _stream(request, source, _codec(request, encoding), result)
+    except (UnicodeDecodeError, BadHeader) as exc:
+        await _progress(request, result, "FAILED", str(exc))
+        raise HTTPException(400, f"body: {_describe(exc)}") from exc
+    await _progress(request, result, "DONE")
+    return result
+
+
+@router.get("/{source}/batches/{batch_id}", response_model=BatchProgress)
+async def batch_progress(
+    request: Request, source: SourceSystem, batch_id: str, principal: Reader
+) -> BatchProgress:
+    """How far a CSV batch has come (rows read and their outcomes so far)."""
+    row = await get_batch(request.app.state.pool, source.value, batch_id)
+    if row is None:
+        raise HTTPException(404, "batch not found")
+    return BatchProgress.model_validate(dict(row))
+
+
+async def _stream(request: Request, source: SourceSystem, codec: str, result: BatchResult) -> None:
+    table, header = table_of(source), None
+    chunk: list[tuple[int, str]] = []
+    async for number, line in _lines(request, codec):
+        if header is None:
+            header = check_header(table, _fields(line))
+            continue
+        chunk.append((number, line))
+        if len(chunk) == CHUNK:
+            await _store_chunk(request, source, header, chunk, result)
+            chunk = []
+    if header is None:
+        raise BadHeader("header: the file has no header row")
+    await _store_chunk(request, source, header, chunk, result)
+
+
+async def _store_chunk(
+    request: Request,
+    source: SourceSystem,
+    header: list[str],
+    chunk: list[tuple[int, str]],
+    result: BatchResult,
+) -> None:
+    if not chunk:
+        return
+    table = table_of(source)
+    parsed: list = []
+    for index, (number, line) in enumerate(chunk):
+        try:
+            parsed.append(csv_row_change(table, header, _fields(line), number))
+        except ChangeRejected as exc:
+            parsed.append(Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason))
+    stored = await store_batch(
+        request,
+        parsed,
+        [line.encode() for _, line in chunk],
+        [n for n, _ in chunk],
+        source=source.value,
+        channel=Channel.CSV,
+    )
+    result.add(stored)
+    result.rows_read += len(chunk)
+    await _progress(request, result, "RUNNING")
+
+
+async def _lines(request: Request, codec: str) -> AsyncIterator[tuple[int, str]]:
+    """(line number, text) of every non-empty line, decoded incrementally."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    pending, number = "", 0
+    async for data in request.stream():
+        pending += decoder.decode(data)
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            number += 1
+            if line.strip():
+                yield number, line.rstrip("\r")
+    pending += decoder.decode(b"", final=True)
+    if pending.strip():
+        yield number + 1, pending.rstrip("\r")
+
+
+def _fields(line: str) -> list[str]:
+    return next(csv.reader([line]))
+
+
+def _codec(request: Request, encoding: str | None) -> str:
+    charset = request.headers.get("content-type", "").partition("charset=")[2].strip().lower()
+    name = (encoding or charset or "utf-8").lower()
+    if name not in ENCODINGS:
+        raise HTTPException(415, f"encoding: {name} is not supported (utf-8, gb18030)")
+    return ENCODINGS[name]
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not valid {exc.encoding} ({exc.reason})"
+    return str(exc)
+
+
+async def _progress(
+    request: Request, result: BatchResult, status: str, error: str | None = None
+) -> None:
+    await record_progress(
+        request.app.state.pool,
+        result.batch_id,
+        rows_read=result.rows_read,
+        counts=result.model_dump(),
+        status=status,
+        error=error,
+    )

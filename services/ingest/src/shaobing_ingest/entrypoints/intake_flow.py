@@ -1,0 +1,104 @@
+"""One parsed batch of changes into PostgreSQL, the same way for every way in (CDC, CSV)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import Request
+from prometheus_client import Counter
+from pydantic import BaseModel
+
+from shaobing_contracts.provenance import Channel
+from shaobing_runtime.logging import correlation_id
+
+from ..adapters.intake_store import (
+    dead_letter_for,
+    previous_rows,
+    store_dead_letters,
+    store_intake,
+)
+from ..domain.changes import RowChange
+from ..domain.intake import Intake, Outcome, derive, row_key
+from ..domain.stored_rows import decode_stored_rows
+
+ITEMS = Counter(
+    "shaobing_ingest_items_total", "Posted items by outcome", ["source", "outcome", "reason"]
+)
+
+
+class Rejection(BaseModel):
+    index: int  # the item's position (CDC) or the row's line number (CSV)
+    field: str | None
+    reason: str
+
+
+class IntakeResult(BaseModel):
+    accepted: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    ignored: int = 0
+    event_ids: list[str] = []
+    rejections: list[Rejection] = []
+    ignored_items: list[Rejection] = []
+
+    def add(self, other: IntakeResult) -> None:
+        """Fold another batch's result into this one."""
+        for name in ("accepted", "duplicates", "dead_lettered", "ignored"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.event_ids += other.event_ids
+        self.rejections += other.rejections
+        self.ignored_items += other.ignored_items
+
+
+async def store_batch(
+    request: Request,
+    parsed: list[RowChange | Outcome],
+    raws: list[bytes],
+    numbers: list[int],
+    *,
+    source: str,
+    channel: Channel,
+) -> IntakeResult:
+    """Derive, store and dead-letter one batch in one transaction; numbers name each item."""
+    now = datetime.now(UTC)
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        keys = [row_key(c) for c in parsed if not isinstance(c, Outcome)]
+        stored = decode_stored_rows(await previous_rows(conn, keys))
+        intake = derive(parsed, stored, channel=channel, ingested_at=now)
+        headers = {"correlation_id": correlation_id.get() or ""}
+        new_ids = await store_intake(conn, intake, source, headers)
+        letters = [
+            dead_letter_for(
+                source=source,
+                item=numbers[o.index],
+                raw=raws[o.index],
+                field=o.field,
+                reason=o.reason or "",
+                received_at=now,
+                correlation_id=correlation_id.get(),
+            )
+            for o in intake.outcomes
+            if o.status == "dead_lettered"
+        ]
+        await store_dead_letters(conn, letters)
+    request.app.state.relay.wake()
+    return _result(intake, new_ids, source, numbers)
+
+
+def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> IntakeResult:
+    result = IntakeResult(event_ids=[str(e.event_id) for e in intake.events])
+    for outcome in intake.outcomes:
+        status = outcome.status
+        if status == "accepted" and not any(e.event_id in new_ids for e in outcome.events):
+            status = "duplicates"
+        setattr(result, status, getattr(result, status) + 1)
+        reason = outcome.field or "" if status == "dead_lettered" else ""
+        ITEMS.labels(source, status, reason).inc()
+        entry = Rejection(
+            index=numbers[outcome.index], field=outcome.field, reason=outcome.reason or ""
+        )
+        if status == "dead_lettered":
+            result.rejections.append(entry)
+        elif status == "ignored":
+            result.ignored_items.append(entry)
+    return result
