@@ -6,7 +6,9 @@ source block. The real samples are read from ../shared/debezium-samples, never c
 
 from __future__ import annotations
 
+import base64
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -74,9 +76,18 @@ SOCIAL_SECURITY_FIELDS = [
     _decimal("unemployment_benefit"),
     _typed("updated_at", _MICRO_TIMESTAMP),
 ]
+MARRIAGE_FIELDS = [
+    _text("registration_no"),
+    _enum("kind", "MARRIAGE,DIVORCE,REMARRIAGE,ANNULMENT"),
+    _text("party_a_id"),
+    _text("party_b_id"),
+    _typed("registered_on", _DATE),
+    _text("office_code"),
+]
 FIELDS = {
     "death.registrations": DEATH_FIELDS,
     "hukou.population": HUKOU_FIELDS,
+    "marriage.registrations": MARRIAGE_FIELDS,
     "social_security.person_status": SOCIAL_SECURITY_FIELDS,
 }
 
@@ -127,6 +138,34 @@ def social_security_row(**changes: object) -> dict:
         "updated_at": RECORDED_AT_MICROS,
     }
     return row | changes
+
+
+def marriage_row(**changes: object) -> dict:
+    row = {
+        "registration_no": "J110105-2025-000456",
+        "kind": "MARRIAGE",
+        "party_a_id": PERSON,
+        "party_b_id": OTHER_PERSON,
+        "registered_on": DEATH_DAY,
+        "office_code": "110105000000",
+    }
+    return row | changes
+
+
+def delete_before(table: str, **key: object) -> dict:
+    """REPLICA IDENTITY DEFAULT: the key, placeholders ("" or 0) for NOT NULL columns, else null."""
+    placeholders = {
+        f["field"]: None if f["optional"] else "" if f["type"] == "string" else 0
+        for f in FIELDS[table]
+    }
+    return placeholders | key
+
+
+def decimal_b64(amount: str, scale: int = 2) -> str:
+    """NUMERIC in Debezium's precise mode: base64 of the unscaled two's complement, big-endian."""
+    unscaled = int(Decimal(amount).scaleb(scale))
+    length = unscaled.bit_length() // 8 + 1  # room for the sign bit
+    return base64.b64encode(unscaled.to_bytes(length, "big", signed=True)).decode()
 
 
 def payload(

@@ -34,8 +34,30 @@ from shaobing_contracts.enrolment import (
     Program,
 )
 from shaobing_contracts.export_schemas import rendered_schemas
+from shaobing_contracts.hukou import (
+    CancellationReason,
+    Gender,
+    HouseholdChanged,
+    HukouStatus,
+    PersonMoved,
+    PersonMovedOut,
+    PersonRegistered,
+    RegistrationCancelled,
+)
 from shaobing_contracts.id_number import make_id_number
+from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, MarriageRetracted
 from shaobing_contracts.provenance import Channel, Provenance, SourcePosition, SourceSystem
+from shaobing_contracts.social_security import (
+    EmploymentEnded,
+    EmploymentStarted,
+    EmploymentStatus,
+    PensionAmountChanged,
+    PensionEnded,
+    PensionStarted,
+    PensionStatus,
+    UnemploymentBenefitEnded,
+    UnemploymentBenefitStarted,
+)
 from shaobing_contracts.topics import TOPICS, Topic
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "contracts" / "schemas"
@@ -164,9 +186,100 @@ def dead_letter() -> DeadLetter:
     )
 
 
+def _source(n: int, system: SourceSystem, table: str, key: str) -> dict[str, Any]:
+    """The fields every source event carries, for the examples of one source."""
+    return {
+        "event_id": UUID(f"00000000-0000-4000-8000-0000000001{n:02d}"),
+        "id_number": BENEFICIARY,
+        "recorded_at": AT,
+        "provenance": provenance().model_copy(
+            update={"source_system": system, "table": table, "primary_key": key}
+        ),
+    }
+
+
+def _hukou(n: int) -> dict[str, Any]:
+    return _source(n, SourceSystem.HUKOU, "hukou.population", BENEFICIARY) | {
+        "occurred_on": date(2026, 11, 25)
+    }
+
+
+def _social(n: int) -> dict[str, Any]:
+    return _source(
+        n, SourceSystem.SOCIAL_SECURITY, "social_security.person_status", BENEFICIARY
+    ) | {"occurred_on": date(2026, 11, 25)}
+
+
+def _marriage(n: int) -> dict[str, Any]:
+    return _source(n, SourceSystem.MARRIAGE, "marriage.registrations", "J310110-2026-000007")
+
+
+SOURCE_EXAMPLES: dict[str, Callable[[], BaseModel]] = {
+    "PersonRegistered": lambda: PersonRegistered(
+        **_hukou(1),
+        gender=Gender.MALE,
+        birth_date=date(1948, 5, 17),
+        household_no="H310110-0001",
+        relation_to_head="户主",
+        area_code="310110012003",
+        status=HukouStatus.ACTIVE,
+    ),
+    "PersonMoved": lambda: PersonMoved(
+        **_hukou(2), from_area="310110012003", to_area="310110013001", within_district=True
+    ),
+    "PersonMovedOut": lambda: PersonMovedOut(**_hukou(3), from_area="310110012003"),
+    "RegistrationCancelled": lambda: RegistrationCancelled(
+        **_hukou(4), reason=CancellationReason.DECEASED, area_code="310110012003"
+    ),
+    "HouseholdChanged": lambda: HouseholdChanged(
+        **_hukou(5),
+        from_household_no="H310110-0001",
+        to_household_no="H310110-0002",
+        from_relation_to_head="户主",
+        to_relation_to_head="父亲",
+    ),
+    "MarriageRegistered": lambda: MarriageRegistered(
+        **_marriage(6),
+        kind=MarriageKind.REMARRIAGE,
+        registration_no="J310110-2026-000007",
+        registered_on=date(2026, 11, 20),
+        occurred_on=date(2026, 11, 20),
+        office_code="310110000000",
+        spouse_id=SPOUSE,
+    ),
+    "MarriageRetracted": lambda: MarriageRetracted(
+        **_marriage(7), registration_no="J310110-2026-000007", spouse_id=SPOUSE
+    ),
+    "PensionStarted": lambda: PensionStarted(**_social(8), monthly_amount=Decimal("3200.00")),
+    "PensionAmountChanged": lambda: PensionAmountChanged(
+        **_social(9), from_amount=Decimal("3200.00"), to_amount=Decimal("3300.50")
+    ),
+    "PensionEnded": lambda: PensionEnded(
+        **_social(10),
+        pension_status=PensionStatus.SUSPENDED,
+        last_monthly_amount=Decimal("3300.50"),
+    ),
+    "EmploymentStarted": lambda: EmploymentStarted(
+        **_social(11),
+        employment_status=EmploymentStatus.EMPLOYED,
+        employer_uscc="91310110MA1FL2XK3B",
+        contribution_base=Decimal("6500.00"),
+    ),
+    "EmploymentEnded": lambda: EmploymentEnded(
+        **_social(12), employment_status=EmploymentStatus.SELF_EMPLOYED
+    ),
+    "UnemploymentBenefitStarted": lambda: UnemploymentBenefitStarted(
+        **_social(13), monthly_amount=Decimal("1850.00")
+    ),
+    "UnemploymentBenefitEnded": lambda: UnemploymentBenefitEnded(
+        **_social(14), last_monthly_amount=Decimal("1850.00")
+    ),
+}
+
 EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "DeathRegistered": death_registered,
     "DeathRetracted": death_retracted,
+    **SOURCE_EXAMPLES,
     "EnrolmentRecorded": enrolment_recorded,
     "PersonEnrolment": person_enrolment,
     "AlertRaised": alert_raised,
@@ -338,7 +451,9 @@ def test_every_message_survives_an_encode_decode_round_trip(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "example", [death_registered, death_retracted, person_enrolment], ids=lambda f: f.__name__
+    "example",
+    [death_registered, death_retracted, person_enrolment, *SOURCE_EXAMPLES.values()],
+    ids=["death_registered", "death_retracted", "person_enrolment", *SOURCE_EXAMPLES],
 )
 def test_decode_person_event_dispatches_on_event_type(example: Callable[[], BaseModel]) -> None:
     message = example()

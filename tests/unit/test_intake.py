@@ -22,7 +22,7 @@ from shaobing_contracts.death import DeathRegistered, DeathRetracted
 from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_ingest.domain.body import BodyItem, UnparseableBody, split_body
 from shaobing_ingest.domain.changes import RowChange
-from shaobing_ingest.domain.intake import Intake, Outcome, changes_of, derive
+from shaobing_ingest.domain.intake import DERIVERS, Intake, Outcome, changes_of, derive
 from shaobing_ingest.domain.stored_rows import decode_stored_row, decode_stored_rows
 from shaobing_ingest.domain.tables import (
     DEATH_REGISTRATIONS,
@@ -240,7 +240,10 @@ def test_each_item_gets_one_outcome(item: object, status: str, field: str | None
     assert (outcome.index, outcome.status, outcome.field) == (0, status, field)
 
 
-def test_a_known_table_without_a_deriver_is_dead_lettered_not_dropped() -> None:
+def test_a_known_table_without_a_deriver_is_dead_lettered_not_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(DERIVERS, "hukou.population")
     body = ndjson(payload("c", table="hukou.population", after=hukou_row()))
 
     [outcome] = intake_of(body, source=SourceSystem.HUKOU).outcomes

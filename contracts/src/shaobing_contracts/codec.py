@@ -10,12 +10,46 @@ from .alert import AlertRaised
 from .dead_letter import DeadLetter
 from .death import DeathRegistered, DeathRetracted
 from .enrolment import EnrolmentRecorded, PersonEnrolment
+from .hukou import (
+    HouseholdChanged,
+    PersonMoved,
+    PersonMovedOut,
+    PersonRegistered,
+    RegistrationCancelled,
+)
+from .marriage import MarriageRegistered, MarriageRetracted
+from .social_security import (
+    EmploymentEnded,
+    EmploymentStarted,
+    PensionAmountChanged,
+    PensionEnded,
+    PensionStarted,
+    UnemploymentBenefitEnded,
+    UnemploymentBenefitStarted,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
-PersonEvent = Annotated[
-    DeathRegistered | DeathRetracted | PersonEnrolment, Field(discriminator="event_type")
-]
+AnyPersonEvent = (
+    DeathRegistered
+    | DeathRetracted
+    | PersonRegistered
+    | PersonMoved
+    | PersonMovedOut
+    | RegistrationCancelled
+    | HouseholdChanged
+    | MarriageRegistered
+    | MarriageRetracted
+    | PensionStarted
+    | PensionAmountChanged
+    | PensionEnded
+    | EmploymentStarted
+    | EmploymentEnded
+    | UnemploymentBenefitStarted
+    | UnemploymentBenefitEnded
+    | PersonEnrolment
+)
+PersonEvent = Annotated[AnyPersonEvent, Field(discriminator="event_type")]
 _person_event = TypeAdapter(PersonEvent)
 
 
@@ -29,7 +63,7 @@ def decode(model: type[M], data: bytes) -> M:
     return model.model_validate_json(data)
 
 
-def decode_person_event(data: bytes) -> DeathRegistered | DeathRetracted | PersonEnrolment:
+def decode_person_event(data: bytes) -> AnyPersonEvent:
     """Parse any message keyed by a person (source events and person enrolments)."""
     return _person_event.validate_json(data)
 
@@ -39,6 +73,20 @@ MESSAGES: dict[str, type[BaseModel]] = {
     for m in (
         DeathRegistered,
         DeathRetracted,
+        PersonRegistered,
+        PersonMoved,
+        PersonMovedOut,
+        RegistrationCancelled,
+        HouseholdChanged,
+        MarriageRegistered,
+        MarriageRetracted,
+        PensionStarted,
+        PensionAmountChanged,
+        PensionEnded,
+        EmploymentStarted,
+        EmploymentEnded,
+        UnemploymentBenefitStarted,
+        UnemploymentBenefitEnded,
         EnrolmentRecorded,
         PersonEnrolment,
         AlertRaised,

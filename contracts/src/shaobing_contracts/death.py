@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Literal
-from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from .source_event import SourceEvent
 
-from .provenance import Provenance
-from .types import IdNumber
+__all__ = ["DeathRegistered", "DeathRetracted", "DeathSource", "SourceEvent"]
 
 
 class DeathSource(StrEnum):
@@ -18,17 +16,6 @@ class DeathSource(StrEnum):
     CREMATION = "CREMATION"
     POLICE = "POLICE"
     COURT = "COURT"
-
-
-class SourceEvent(BaseModel):
-    """What every canonical source event carries: identity, person, timing, provenance."""
-
-    model_config = ConfigDict(frozen=True)
-
-    event_id: UUID
-    id_number: IdNumber
-    recorded_at: datetime
-    provenance: Provenance
 
 
 class DeathRegistered(SourceEvent):

@@ -8,6 +8,9 @@ from enum import StrEnum
 
 class Topic(StrEnum):
     DEATH = "src.death.v1"
+    HUKOU = "src.hukou.v1"
+    MARRIAGE = "src.marriage.v1"
+    SOCIAL_SECURITY = "src.social-security.v1"
     ENROLMENTS = "enrolments.v1"
     PERSON_ENROLMENTS = "person-enrolments.v1"
     ALERTS = "alerts.v1"
@@ -32,6 +35,32 @@ TOPICS: dict[Topic, TopicSpec] = {
             Topic.DEATH,
             "id_number",
             "DeathRegistered | DeathRetracted",
+            ("ingest",),
+            ("matcher",),
+            retention_days=90,
+        ),
+        TopicSpec(
+            Topic.HUKOU,
+            "id_number",
+            "PersonRegistered | PersonMoved | PersonMovedOut | RegistrationCancelled"
+            " | HouseholdChanged",
+            ("ingest",),
+            ("matcher",),
+            retention_days=90,
+        ),
+        TopicSpec(
+            Topic.MARRIAGE,
+            "id_number",
+            "MarriageRegistered | MarriageRetracted",
+            ("ingest",),
+            ("matcher",),
+            retention_days=90,
+        ),
+        TopicSpec(
+            Topic.SOCIAL_SECURITY,
+            "id_number",
+            "PensionStarted | PensionAmountChanged | PensionEnded | EmploymentStarted"
+            " | EmploymentEnded | UnemploymentBenefitStarted | UnemploymentBenefitEnded",
             ("ingest",),
             ("matcher",),
             retention_days=90,

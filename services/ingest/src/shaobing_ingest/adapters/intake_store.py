@@ -18,7 +18,12 @@ from shaobing_runtime.event_log import OutgoingEvent, append
 from ..domain.intake import Intake, RowKey
 
 _DEAD_LETTERS = uuid.UUID("8e0b1d9f-2c55-4f0e-b1f7-6a3b2a4c9d01")
-TOPIC_OF_SOURCE = {"death": Topic.DEATH}
+TOPIC_OF_SOURCE = {
+    "death": Topic.DEATH,
+    "hukou": Topic.HUKOU,
+    "marriage": Topic.MARRIAGE,
+    "social_security": Topic.SOCIAL_SECURITY,
+}
 
 
 async def previous_rows(conn: asyncpg.Connection, keys: Iterable[RowKey]) -> dict[RowKey, dict]:

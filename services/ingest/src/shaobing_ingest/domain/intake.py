@@ -16,11 +16,19 @@ from shaobing_contracts.provenance import Channel, SourceSystem
 from .body import BodyItem
 from .changes import Ignored, RowChange, parse_change
 from .death import derive_death_events
+from .hukou import derive_hukou_events
+from .marriage import derive_marriage_events
+from .social_security import derive_social_security_events
 from .tables import ChangeRejected
 
 RowKey = tuple[str, str]  # (schema.table, primary key)
 Deriver = Callable[..., list[SourceEvent]]
-DERIVERS: dict[str, Deriver] = {"death.registrations": derive_death_events}
+DERIVERS: dict[str, Deriver] = {
+    "death.registrations": derive_death_events,
+    "hukou.population": derive_hukou_events,
+    "marriage.registrations": derive_marriage_events,
+    "social_security.person_status": derive_social_security_events,
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,127 @@
+"""Household registration, marriage and social security changes arrive on their own topics."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import orjson
+
+from shaobing_contracts.id_number import birth_date_of
+from shaobing_contracts.topics import Topic
+
+from .conftest import new_person
+from .topic_reader import read_topic
+
+_lsn = itertools.count(90_000_000, 100)
+TODAY_MICROS = 1_795_600_000_000_000  # 2026-11-24, wall clock
+
+
+def _change(table: str, after: dict, *, op: str = "c") -> dict:
+    schema, name = table.split(".")
+    lsn = next(_lsn)
+    return {
+        "before": None,
+        "after": after,
+        "op": op,
+        "ts_ms": 1_795_600_000_000,
+        "source": {
+            "version": "2.7.3.Final",
+            "connector": "postgresql",
+            "name": "civil",
+            "ts_ms": 1_795_600_000_000,
+            "snapshot": "false",
+            "db": "registry",
+            "schema": schema,
+            "table": name,
+            "txId": lsn // 100,
+            "lsn": lsn,
+        },
+    }
+
+
+def _days(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def _post(ingest, source: str, changes: list[dict]) -> dict:
+    response = ingest.post(f"/v1/sources/{source}/changes", content=orjson.dumps(changes))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _types_on(stack, topic: Topic, person: str) -> list[str]:
+    return [
+        m["event_type"]
+        for m in map(orjson.loads, read_topic(stack.bootstrap, topic))
+        if m["id_number"] == person
+    ]
+
+
+def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_topics(stack, ingest):
+    person, spouse = new_person(date(1950, 3, 9)), new_person(date(1952, 6, 1))
+    row = {
+        "id_number": person,
+        "name": "王秀英",
+        "gender": "2",
+        "birth_date": _days(birth_date_of(person)),
+        "household_no": "H77",
+        "relation_to_head": "户主",
+        "area_code": "310110001001",
+        "address": "杨浦区",
+        "status": "ACTIVE",
+        "updated_at": TODAY_MICROS,
+    }
+    moved = {**row, "area_code": "320102003004", "updated_at": TODAY_MICROS + 1}
+    hukou = _post(
+        ingest,
+        "hukou",
+        [_change("hukou.population", row), _change("hukou.population", moved, op="u")],
+    )
+    marriage = _post(
+        ingest,
+        "marriage",
+        [
+            _change(
+                "marriage.registrations",
+                {
+                    "registration_no": "J-77",
+                    "kind": "MARRIAGE",
+                    "party_a_id": person,
+                    "party_b_id": spouse,
+                    "registered_on": _days(date(2026, 11, 2)),
+                    "office_code": "310110000000",
+                },
+            )
+        ],
+    )
+    pension = _post(
+        ingest,
+        "social_security",
+        [
+            _change(
+                "social_security.person_status",
+                {
+                    "id_number": person,
+                    "pension_status": "RECEIVING",
+                    "pension_monthly_amount": "3200.00",
+                    "employment_status": "UNEMPLOYED",
+                    "employer_uscc": None,
+                    "contribution_base": "0.00",
+                    "unemployment_benefit": "0.00",
+                    "updated_at": TODAY_MICROS,
+                },
+            )
+        ],
+    )
+
+    assert (hukou["accepted"], marriage["accepted"], pension["accepted"]) == (2, 1, 1)
+    assert _types_on(stack, Topic.HUKOU, person) == ["person_registered", "person_moved"]
+    assert _types_on(stack, Topic.MARRIAGE, spouse) == ["marriage_registered"]
+    assert _types_on(stack, Topic.SOCIAL_SECURITY, person) == ["pension_started"]
+    [move] = [
+        m
+        for m in map(orjson.loads, read_topic(stack.bootstrap, Topic.HUKOU))
+        if m["event_type"] == "person_moved" and m["id_number"] == person
+    ]
+    assert "王秀英" not in orjson.dumps(move).decode()  # names stay out of the bus
