@@ -28,8 +28,11 @@ def header(headers: Headers | None, name: str) -> str | None:
     return None
 
 
-async def ensure_topics(bootstrap: str, partitions: int) -> list[str]:
-    """Create every topic of the contracts that does not exist yet; returns those created."""
+async def ensure_topics(
+    bootstrap: str, partitions: int, *, upstream: tuple[str, ...] = ()
+) -> list[str]:
+    """Create every topic of the contracts (and the given upstream ones, as a development
+    broker has no Debezium to create them) that does not exist yet; returns those created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -46,7 +49,7 @@ async def ensure_topics(bootstrap: str, partitions: int) -> list[str]:
             )
             for t, s in TOPICS.items()
             if str(t) not in existing
-        ]
+        ] + [NewTopic(name, partitions, 1) for name in upstream if name not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)

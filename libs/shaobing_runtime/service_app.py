@@ -85,10 +85,22 @@ def _require_bearer_in_openapi(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+BackgroundTask = Callable[[Any], Awaitable[None]]
+
+
 def create_publishing_app(
-    title: str, settings: CommonSettings, *, routers: list[APIRouter], description: str
+    title: str,
+    settings: CommonSettings,
+    *,
+    routers: list[APIRouter],
+    description: str,
+    background: tuple[BackgroundTask, ...] = (),
 ) -> FastAPI:
-    """A service that stores what it accepts in PostgreSQL and relays it to Kafka."""
+    """A service that stores what it accepts in PostgreSQL and relays it to Kafka.
+
+    Each background task is started with the app state (pool, producer, relay) and cancelled
+    on shutdown.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,10 +109,12 @@ def create_publishing_app(
             settings.kafka_bootstrap_servers, idempotent=settings.kafka_idempotent_producer
         )
         app.state.relay = Relay(app.state.pool, app.state.producer)
-        relay_task = asyncio.create_task(app.state.relay.run())
+        tasks = [asyncio.create_task(app.state.relay.run())]
+        tasks += [asyncio.create_task(task(app.state)) for task in background]
         yield
-        relay_task.cancel()
-        await asyncio.gather(relay_task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await app.state.producer.stop()
         await app.state.pool.close()
 

@@ -22,12 +22,15 @@ from shaobing_runtime.tokens import issue_token
 AREA = "310110"
 COMMUNITY = "310110001001"
 OTHER_COMMUNITY = "310110002001"
+DEBEZIUM_TOPIC = "civil.death.registrations"  # as a Debezium connector named "civil" names it
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
+        upstream_topics=(DEBEZIUM_TOPIC,),
+        extra_env={"INGEST_DEBEZIUM_TOPICS": f"{DEBEZIUM_TOPIC}=death"},
         var_dir=Path(tmp_path_factory.mktemp("stack")),
         ports={name: free_port() for name in names},
         quiet=True,

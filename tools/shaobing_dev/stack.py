@@ -61,6 +61,7 @@ class StackConfig:
     partitions: int = 4
     quiet: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    upstream_topics: tuple[str, ...] = ()  # Debezium topics a real deployment would have
 
 
 class Stack:
@@ -98,7 +99,8 @@ class Stack:
         self.wait_ready()
 
     async def _prepare(self) -> None:
-        await ensure_topics(self.bootstrap, self.config.partitions)
+        await ensure_topics(self.bootstrap, self.config.partitions,
+                            upstream=self.config.upstream_topics)
         if self.broker_is_fresh:
             # The embedded broker keeps nothing across restarts: refill it from the event log.
             conn = await asyncpg.connect(self.database_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import uvicorn
 from fastapi import FastAPI
 
@@ -10,14 +12,29 @@ from shaobing_runtime.service_app import create_publishing_app
 
 from .config import IngestSettings
 from .entrypoints import batches, changes, operations
+from .entrypoints.debezium_consumer import consume, parse_topic_map
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
+    topics = parse_topic_map(settings.debezium_topics)
+    background = (
+        (
+            partial(
+                consume,
+                bootstrap=settings.kafka_bootstrap_servers,
+                group=settings.debezium_group,
+                topics=topics,
+            ),
+        )
+        if topics
+        else ()
+    )
     return create_publishing_app(
         "Shaobing ingest",
         settings,
         routers=[changes.router, batches.router, operations.router],
         description="Source changes in (Debezium JSON, CSV exports); dead letters; replay.",
+        background=background,
     )
 
 

@@ -120,7 +120,7 @@ async def _store_chunk(
         except ChangeRejected as exc:
             parsed.append(Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason))
     stored = await store_batch(
-        request,
+        request.app.state,
         parsed,
         [line.encode() for _, line in chunk],
         [n for n, _ in chunk],

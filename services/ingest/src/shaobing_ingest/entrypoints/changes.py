@@ -28,7 +28,7 @@ async def post_changes(request: Request, source: SourceSystem, principal: Feed) 
     items = _items(await _read_body(request))
     parsed = changes_of(items, source)
     return await store_batch(
-        request,
+        request.app.state,
         parsed,
         [i.raw for i in items],
         [i.index for i in items],

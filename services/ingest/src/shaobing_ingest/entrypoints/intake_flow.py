@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import Request
 from prometheus_client import Counter
 from pydantic import BaseModel
+from starlette.datastructures import State
 
 from shaobing_contracts.provenance import Channel
 from shaobing_runtime.logging import correlation_id
@@ -51,7 +51,7 @@ class IntakeResult(BaseModel):
 
 
 async def store_batch(
-    request: Request,
+    state: State,
     parsed: list[RowChange | Outcome],
     raws: list[bytes],
     numbers: list[int],
@@ -59,9 +59,12 @@ async def store_batch(
     source: str,
     channel: Channel,
 ) -> IntakeResult:
-    """Derive, store and dead-letter one batch in one transaction; numbers name each item."""
+    """Derive, store and dead-letter one batch in one transaction; numbers name each item.
+
+    `state` is the app state holding the pool and the event-log relay.
+    """
     now = datetime.now(UTC)
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with state.pool.acquire() as conn, conn.transaction():
         keys = [row_key(c) for c in parsed if not isinstance(c, Outcome)]
         stored = decode_stored_rows(await previous_rows(conn, keys))
         intake = derive(parsed, stored, channel=channel, ingested_at=now)
@@ -81,7 +84,7 @@ async def store_batch(
             if o.status == "dead_lettered"
         ]
         await store_dead_letters(conn, letters)
-    request.app.state.relay.wake()
+    state.relay.wake()
     return _result(intake, new_ids, source, numbers)
 
 
