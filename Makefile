@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit lint format schemas token bench clean
+.PHONY: run test unit lint format schemas token bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=3
 
 bench: $(STAMP)  ## pipeline benchmark; results go to docs/benchmarks.md
 	$(PY) -m shaobing_dev.bench $(BENCH_ARGS)
+
+PEOPLE ?= 10000
+demo: $(STAMP)  ## a synthetic city's year of changes in all four tables: make demo PEOPLE=100000
+	$(PY) -m shaobing_dev.demo_files --people $(PEOPLE) --out .var/demo
 
 clean:
 	rm -rf .var

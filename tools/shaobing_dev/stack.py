@@ -99,8 +99,9 @@ class Stack:
         self.wait_ready()
 
     async def _prepare(self) -> None:
-        await ensure_topics(self.bootstrap, self.config.partitions,
-                            upstream=self.config.upstream_topics)
+        await ensure_topics(
+            self.bootstrap, self.config.partitions, upstream=self.config.upstream_topics
+        )
         if self.broker_is_fresh:
             # The embedded broker keeps nothing across restarts: refill it from the event log.
             conn = await asyncpg.connect(self.database_url)
