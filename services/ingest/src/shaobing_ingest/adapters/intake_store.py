@@ -95,12 +95,17 @@ def dead_letter_for(
         service="ingest",
         source=source,
         item=item,
-        field=field,
-        reason=reason,
-        raw=raw.decode("utf-8", "replace"),
+        field=_text(field),
+        reason=_text(reason),
+        raw=_text(raw.decode("utf-8", "replace")),
         received_at=received_at,
         correlation_id=correlation_id,
     )
+
+
+def _text(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL: shown as U+FFFD in what is kept of bad input."""
+    return value.replace("\x00", "\ufffd") if value else value
 
 
 async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]) -> None:

@@ -247,7 +247,10 @@ def _committed_at(ts_ms: object) -> datetime | None:
     """source.ts_ms is real UTC epoch millis (unlike TIMESTAMP column values)."""
     if ts_ms is None:
         return None
-    return _EPOCH + timedelta(milliseconds=_integer(ts_ms, "source.ts_ms"))
+    try:
+        return _EPOCH + timedelta(milliseconds=_integer(ts_ms, "source.ts_ms"))
+    except OverflowError as exc:
+        raise ChangeRejected("source.ts_ms", "outside the years 1-9999") from exc
 
 
 def _optional_text(value: object, field: str) -> str | None:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from shaobing_contracts.provenance import SourcePosition, SourceSystem
 
 from .changes import RowChange
+from .intake import check_storable
 from .tables import TABLES, ChangeRejected, Kind, TableDef
 
 _CELL: dict[Kind, Callable[[str], object]] = {
@@ -57,7 +58,7 @@ def csv_row_change(table: TableDef, header: list[str], values: list[str], row: i
     key = "|".join(str(after[k]) for k in table.primary_key)
     if any(after[k] in (None, "") for k in table.primary_key):
         raise ChangeRejected(table.primary_key[0], f"row {row}: key is empty")
-    return RowChange(
+    change = RowChange(
         op="r",
         table=table,
         before=None,
@@ -65,6 +66,7 @@ def csv_row_change(table: TableDef, header: list[str], values: list[str], row: i
         primary_key=key,
         position=SourcePosition(op="r", snapshot=True, row=row),
     )
+    return check_storable(change)
 
 
 def _cell(table: TableDef, name: str, value: str, row: int) -> object:

@@ -50,6 +50,26 @@ class Intake:
         return [e for o in self.outcomes for e in o.events]
 
 
+MAX_KEY_LENGTH = 200  # a primary key longer than this is no upstream key (and breaks indexes)
+
+
+def check_storable(change: RowChange) -> RowChange:
+    """Refuse what PostgreSQL cannot store: NUL characters in text, oversized keys."""
+    texts = [
+        change.primary_key,
+        *change.position.model_dump().values(),
+        *(change.before or {}).values(),
+        *(change.after or {}).values(),
+    ]
+    if any(isinstance(t, str) and "\x00" in t for t in texts):
+        raise ChangeRejected(None, "contains a NUL character (U+0000), which text cannot hold")
+    if len(change.primary_key) > MAX_KEY_LENGTH:
+        raise ChangeRejected(
+            change.table.primary_key[0], f"key longer than {MAX_KEY_LENGTH} characters"
+        )
+    return change
+
+
 def changes_of(items: list[BodyItem], source: SourceSystem) -> list[RowChange | Outcome]:
     """Parse every item; what cannot be parsed becomes a dead-letter outcome in its place."""
     parsed: list[RowChange | Outcome] = []
@@ -59,6 +79,8 @@ def changes_of(items: list[BodyItem], source: SourceSystem) -> list[RowChange | 
             continue
         try:
             change = parse_change(item.value, source)
+            if isinstance(change, RowChange):
+                change = check_storable(change)
         except ChangeRejected as exc:
             change = Outcome(item.index, "dead_lettered", field=exc.field, reason=exc.reason)
         if isinstance(change, Ignored):

@@ -72,6 +72,9 @@ async def post_batch(
     except (UnicodeDecodeError, BadHeader) as exc:
         await _progress(request, result, "FAILED", str(exc))
         raise HTTPException(400, f"body: {_describe(exc)}") from exc
+    except BaseException:
+        await _progress(request, result, "FAILED", "interrupted; see the ingest log")
+        raise
     await _progress(request, result, "DONE")
     return result
 
@@ -92,7 +95,7 @@ async def _stream(request: Request, source: SourceSystem, codec: str, result: Ba
     chunk: list[tuple[int, str]] = []
     async for number, line in _lines(request, codec):
         if header is None:
-            header = check_header(table, _fields(line))
+            header = check_header(table, _header_fields(line))
             continue
         chunk.append((number, line))
         if len(chunk) == CHUNK:
@@ -116,7 +119,7 @@ async def _store_chunk(
     parsed: list = []
     for index, (number, line) in enumerate(chunk):
         try:
-            parsed.append(csv_row_change(table, header, _fields(line), number))
+            parsed.append(csv_row_change(table, header, _fields(line, number), number))
         except ChangeRejected as exc:
             parsed.append(Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason))
     stored = await store_batch(
@@ -148,8 +151,18 @@ async def _lines(request: Request, codec: str) -> AsyncIterator[tuple[int, str]]
         yield number + 1, pending.rstrip("\r")
 
 
-def _fields(line: str) -> list[str]:
-    return next(csv.reader([line]))
+def _fields(line: str, number: int) -> list[str]:
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:
+        raise ChangeRejected(None, f"row {number}: {exc}") from exc
+
+
+def _header_fields(line: str) -> list[str]:
+    try:
+        return _fields(line, 1)
+    except ChangeRejected as exc:
+        raise BadHeader(f"header: {exc.reason}") from exc
 
 
 def _codec(request: Request, encoding: str | None) -> str:

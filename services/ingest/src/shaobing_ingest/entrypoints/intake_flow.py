@@ -20,6 +20,7 @@ from ..adapters.intake_store import (
 from ..domain.changes import RowChange
 from ..domain.intake import Intake, Outcome, derive, row_key
 from ..domain.stored_rows import decode_stored_rows
+from ..domain.tables import TABLES
 
 ITEMS = Counter(
     "shaobing_ingest_items_total", "Posted items by outcome", ["source", "outcome", "reason"]
@@ -88,6 +89,20 @@ async def store_batch(
     return _result(intake, new_ids, source, numbers)
 
 
+_KNOWN_FIELDS = {c for t in TABLES.values() for c in t.columns}
+
+
+def _metric_field(field: str | None) -> str:
+    """Bounded label values: a client can name any column, the metric keeps the known ones."""
+    if field is None:
+        return "item"
+    return (
+        field
+        if field in _KNOWN_FIELDS or (field.startswith("source.") and len(field) < 40)
+        else "other"
+    )
+
+
 def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> IntakeResult:
     result = IntakeResult(event_ids=[str(e.event_id) for e in intake.events])
     for outcome in intake.outcomes:
@@ -95,7 +110,7 @@ def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> In
         if status == "accepted" and not any(e.event_id in new_ids for e in outcome.events):
             status = "duplicates"
         setattr(result, status, getattr(result, status) + 1)
-        reason = outcome.field or "" if status == "dead_lettered" else ""
+        reason = _metric_field(outcome.field) if status == "dead_lettered" else ""
         ITEMS.labels(source, status, reason).inc()
         entry = Rejection(
             index=numbers[outcome.index], field=outcome.field, reason=outcome.reason or ""
