@@ -140,6 +140,16 @@ class Stack:
             server.psql("create database shaobing;")
         return server.get_uri("shaobing")
 
+    def restart_broker(self) -> None:
+        """What a second `make run` does: a fresh, empty embedded broker refilled by replay."""
+        for name in (*SERVICES, "broker"):
+            self.stop_service(name)
+        self._start_broker()
+        asyncio.run(self._prepare())
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_ready()
+
     def service_env(self, name: str) -> dict[str, str]:
         ports = self.config.ports
         return {
