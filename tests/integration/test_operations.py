@@ -7,7 +7,9 @@ import asyncio
 import asyncpg
 import httpx
 import orjson
+from kafka import KafkaProducer
 
+from shaobing_contracts.topics import Topic
 from shaobing_runtime.access import Role
 
 from .conftest import AREA, alerts_for, death_of, enrolment, eventually, new_person, token
@@ -58,3 +60,21 @@ def test_replaying_every_event_raises_nothing_new(stack, api, ingest):
     ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(marker)]))
     eventually(lambda: alerts_for(api, enrolment_id=marker_enrolment["enrolment_id"]), timeout=120)
     assert asyncio.run(_alert_rows(stack.database_url)) == before + 1
+
+
+def test_a_message_on_alerts_v1_that_is_no_alert_is_kept_as_a_dead_letter(stack):
+    producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
+    producer.send(Topic.ALERTS, key=b"x", value=b'{"event_type": "alert_raised", "id": 7}')
+    producer.flush()
+    producer.close()
+
+    def kept() -> list[dict]:
+        response = httpx.get(
+            f"{stack.url('ingest')}/v1/dead-letters",
+            params={"source": Topic.ALERTS.value},
+            headers=token(Role.OPS, [AREA]),
+        )
+        return [d for d in response.json()["items"] if '"id": 7' in d["raw"]]
+
+    [letter] = eventually(kept)
+    assert letter["reason"].startswith("not an AlertRaised")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import asyncpg
@@ -11,6 +12,7 @@ from shaobing_contracts.alert import AlertRaised, Evidence
 
 from ..domain.queue import SEVERITY_RANK
 
+_REJECTED = uuid.UUID("2d1c7e0a-9b1f-4c3e-8f7a-6e5d4c3b2a19")
 _evidence_json = TypeAdapter(list[Evidence])
 
 _INSERT = """
@@ -69,3 +71,21 @@ async def store_alerts(
         new_ids,
     )
     return len(new_ids)
+
+
+async def keep_rejected(conn: asyncpg.Connection, rejected: list) -> None:
+    """alerts.v1 messages that are no AlertRaised, kept as dead letters (never silently lost)."""
+    await conn.executemany(
+        """insert into dead_letters (id, service, source, item, field, reason, raw, received_at)
+           values ($1, 'alerts', $2, $3, null, $4, $5, now()) on conflict (id) do nothing""",
+        [
+            (
+                uuid.uuid5(_REJECTED, f"{m.topic}/{m.partition}/{m.offset}"),
+                m.topic,
+                m.offset,
+                f"not an AlertRaised: {exc.errors()[0]['msg'] if exc.errors() else exc}"[:2000],
+                (m.value or b"").decode("utf-8", "replace").replace("\x00", "\ufffd"),
+            )
+            for m, exc in rejected
+        ],
+    )

@@ -16,7 +16,7 @@ from shaobing_contracts.codec import decode
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.kafka import header
 
-from ..adapters.alert_store import store_alerts
+from ..adapters.alert_store import keep_rejected, store_alerts
 
 log = structlog.get_logger()
 STORED = Counter("shaobing_alerts_stored_total", "Alerts stored", ["outcome"])
@@ -56,12 +56,12 @@ class AlertConsumer:
             await self._consumer.stop()
 
     async def _store(self, messages: list) -> None:
-        alerts, cids = [], []
+        alerts, cids, rejected = [], [], []
         for message in messages:
             try:
                 alerts.append(decode(AlertRaised, message.value))
                 cids.append(header(message.headers, "correlation_id"))
-            except ValidationError:
+            except ValidationError as exc:
                 REJECTED.inc()
                 log.error(
                     "alert_message_rejected",
@@ -69,8 +69,10 @@ class AlertConsumer:
                     partition=message.partition,
                     offset=message.offset,
                 )
+                rejected.append((message, exc))
         async with self._pool.acquire() as conn, conn.transaction():
             new = await store_alerts(conn, alerts, cids)
+            await keep_rejected(conn, rejected)
         STORED.labels("new").inc(new)
         STORED.labels("duplicate").inc(len(alerts) - new)
         now = time.time()
