@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,8 +47,3 @@ def migrate(database_url: str) -> list[str]:
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
     return [m.id for m in pending]
-
-
-def to_json(value: object) -> str:
-    """Text for a jsonb parameter where the codec is bypassed (COPY, arrays)."""
-    return json.dumps(value, ensure_ascii=False, default=str)

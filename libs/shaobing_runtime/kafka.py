@@ -14,12 +14,6 @@ from shaobing_contracts.topics import TOPICS
 Headers = list[tuple[str, bytes]]
 
 
-def headers_for(correlation_id: str | None, **extra: str) -> Headers:
-    """Kafka headers carrying the correlation id (and anything else) as UTF-8."""
-    values = {"correlation_id": correlation_id, **extra}
-    return [(k, v.encode()) for k, v in values.items() if v]
-
-
 def header(headers: Headers | None, name: str) -> str | None:
     """Read one header back as text."""
     for key, value in headers or ():

@@ -7,13 +7,17 @@ source block. The real samples are read from ../shared/debezium-samples, never c
 from __future__ import annotations
 
 import base64
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
 
 from shaobing_contracts.id_number import make_id_number
+from shaobing_contracts.provenance import Channel, SourceSystem
+from shaobing_ingest.domain.changes import RowChange, parse_change
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "debezium-samples"
 
@@ -279,3 +283,37 @@ def _dumped_value(line: str) -> object:
     if "valuesize: -1" in line:
         return None
     return orjson.loads(line.split(" payload: ", 1)[1])
+
+
+@dataclass(frozen=True)
+class TableUnderTest:
+    """The wire-to-events helpers each derivation test module needs, for one table."""
+
+    table: str
+    source: SourceSystem
+    row: Callable[..., dict]
+    derive_events: Callable[..., list]
+    ingested_at: datetime
+
+    def change(self, item: dict, *, schema: bool = False) -> RowChange:
+        value = with_schema(item, table=self.table) if schema else item
+        change = parse_change(wire(value), self.source)
+        assert isinstance(change, RowChange)
+        return change
+
+    def item(self, op: str, **changes: object) -> dict:
+        return payload(op, table=self.table, after=self.row(**changes))
+
+    def derive(self, item: dict, previous_row: dict | None = None) -> list:
+        return self.derive_events(
+            self.change(item),
+            previous_row=previous_row,
+            channel=Channel.DEBEZIUM_HTTP,
+            ingested_at=self.ingested_at,
+        )
+
+    def stored(self, **changes: object) -> dict:
+        """The last row ingested for the key, as parse_change decoded it."""
+        after = self.change(self.item("c", **changes)).after
+        assert after is not None
+        return after

@@ -11,12 +11,12 @@ from debezium_fixtures import (
     OTHER_PERSON,
     PERSON,
     RECORDED_AT_MICROS,
+    TableUnderTest,
     death_row,
     delete_before,
     hukou_row,
     payload,
     wire,
-    with_schema,
 )
 
 from shaobing_contracts.hukou import (
@@ -41,31 +41,8 @@ HOUR = 3_600_000_000
 DAY = 24 * HOUR
 
 
-def _change(item: dict, *, schema: bool = False) -> RowChange:
-    value = with_schema(item, table=TABLE) if schema else item
-    change = parse_change(wire(value), SourceSystem.HUKOU)
-    assert isinstance(change, RowChange)
-    return change
-
-
-def _item(op: str, **changes: object) -> dict:
-    return payload(op, table=TABLE, after=hukou_row(**changes))
-
-
-def _derive(item: dict, previous_row: dict | None = None) -> list:
-    return derive_hukou_events(
-        _change(item),
-        previous_row=previous_row,
-        channel=Channel.DEBEZIUM_HTTP,
-        ingested_at=INGESTED_AT,
-    )
-
-
-def _stored(**changes: object) -> dict:
-    """The last row ingested for the person, as parse_change decoded it."""
-    after = _change(_item("c", **changes)).after
-    assert after is not None
-    return after
+_TABLE = TableUnderTest(TABLE, SourceSystem.HUKOU, hukou_row, derive_hukou_events, INGESTED_AT)
+_change, _item, _derive, _stored = _TABLE.change, _TABLE.item, _TABLE.derive, _TABLE.stored
 
 
 def _types(events: list) -> list[str]:

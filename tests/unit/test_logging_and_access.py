@@ -10,10 +10,10 @@ import orjson
 import pytest
 import structlog
 
-from shaobing_api.entrypoints.views import decode_cursor, encode_cursor
 from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.logging import configure_logging, correlation_id
+from shaobing_runtime.paging import decode_cursor, encode_cursor
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import InvalidToken, issue_token, principal_from
 

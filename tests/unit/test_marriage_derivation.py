@@ -10,12 +10,12 @@ import pytest
 from debezium_fixtures import (
     OTHER_PERSON,
     PERSON,
+    TableUnderTest,
     delete_before,
     hukou_row,
     marriage_row,
     payload,
     wire,
-    with_schema,
 )
 
 from shaobing_contracts.id_number import make_id_number
@@ -35,30 +35,10 @@ REGISTRATION = "J110105-2025-000456"
 THIRD_PERSON = make_id_number("110105", date(1958, 6, 1), 31)
 
 
-def _change(item: dict, *, schema: bool = False) -> RowChange:
-    value = with_schema(item, table=TABLE) if schema else item
-    change = parse_change(wire(value), SourceSystem.MARRIAGE)
-    assert isinstance(change, RowChange)
-    return change
-
-
-def _item(op: str, **changes: object) -> dict:
-    return payload(op, table=TABLE, after=marriage_row(**changes))
-
-
-def _derive(item: dict, previous_row: dict | None = None) -> list:
-    return derive_marriage_events(
-        _change(item),
-        previous_row=previous_row,
-        channel=Channel.DEBEZIUM_HTTP,
-        ingested_at=INGESTED_AT,
-    )
-
-
-def _stored(**changes: object) -> dict:
-    after = _change(_item("c", **changes)).after
-    assert after is not None
-    return after
+_TABLE = TableUnderTest(
+    TABLE, SourceSystem.MARRIAGE, marriage_row, derive_marriage_events, INGESTED_AT
+)
+_change, _item, _derive, _stored = _TABLE.change, _TABLE.item, _TABLE.derive, _TABLE.stored
 
 
 def _summary(events: list) -> list[tuple[str, str, str | None]]:

@@ -12,13 +12,13 @@ import pytest
 from debezium_fixtures import (
     PERSON,
     RECORDED_AT_MICROS,
+    TableUnderTest,
     decimal_b64,
     delete_before,
     hukou_row,
     payload,
     social_security_row,
     wire,
-    with_schema,
 )
 
 from shaobing_contracts.provenance import Channel, SourceSystem
@@ -59,30 +59,14 @@ BENEFIT = {"unemployment_benefit": decimal_b64("1850.00")}
 NO_BENEFIT = {"unemployment_benefit": decimal_b64("0")}
 
 
-def _change(item: dict, *, schema: bool = False) -> RowChange:
-    value = with_schema(item, table=TABLE) if schema else item
-    change = parse_change(wire(value), SourceSystem.SOCIAL_SECURITY)
-    assert isinstance(change, RowChange)
-    return change
-
-
-def _item(op: str, **changes: object) -> dict:
-    return payload(op, table=TABLE, after=social_security_row(**changes))
-
-
-def _derive(item: dict, previous_row: dict | None = None) -> list:
-    return derive_social_security_events(
-        _change(item),
-        previous_row=previous_row,
-        channel=Channel.DEBEZIUM_HTTP,
-        ingested_at=INGESTED_AT,
-    )
-
-
-def _stored(**changes: object) -> dict:
-    after = _change(_item("c", **changes)).after
-    assert after is not None
-    return after
+_TABLE = TableUnderTest(
+    TABLE,
+    SourceSystem.SOCIAL_SECURITY,
+    social_security_row,
+    derive_social_security_events,
+    INGESTED_AT,
+)
+_change, _item, _derive, _stored = _TABLE.change, _TABLE.item, _TABLE.derive, _TABLE.stored
 
 
 def _types(events: list) -> list[str]:

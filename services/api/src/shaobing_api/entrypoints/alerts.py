@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from shaobing_contracts.alert import AlertStatus, Severity
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
+from shaobing_runtime.paging import decode_cursor, encode_cursor
 
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
 from ..domain.roles import READ_ALERT_ROLES
-from .views import AlertPage, AlertPublic, alert_public, decode_cursor, encode_cursor
+from .views import AlertPage, AlertPublic, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]

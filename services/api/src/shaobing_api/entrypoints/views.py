@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -66,13 +65,3 @@ def alert_public(row: asyncpg.Record, viewer: Principal) -> AlertPublic:
     if not viewer.sees_full_ids:
         values["id_number"] = mask_id_number(values["id_number"])
     return AlertPublic.model_validate(values)
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The seq inside an opaque cursor; ValueError when it was not one of ours."""
-    padded = cursor + "=" * (-len(cursor) % 4)
-    return int(base64.urlsafe_b64decode(padded.encode()).decode())

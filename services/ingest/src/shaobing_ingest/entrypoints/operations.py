@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel, model_validator
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.http_auth import require
+from shaobing_runtime.paging import decode_cursor, encode_cursor
 
 from ..adapters.operations_store import list_dead_letters, replay
 
@@ -62,7 +62,7 @@ async def dead_letters(
 ) -> DeadLetterPage:
     """What ingest could not accept, newest first, with the reason and the raw input."""
     try:
-        before = int(base64.urlsafe_b64decode(cursor.encode())) if cursor else None
+        before = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(422, "cursor: not a cursor this api issued") from exc
     async with request.app.state.pool.acquire() as conn:
@@ -70,11 +70,7 @@ async def dead_letters(
             conn, source=source, field=field, limit=limit + 1, before_seq=before
         )
     page = rows[:limit]
-    next_cursor = (
-        base64.urlsafe_b64encode(str(page[-1]["seq"]).encode()).decode()
-        if len(rows) > limit
-        else None
-    )
+    next_cursor = encode_cursor(page[-1]["seq"]) if len(rows) > limit else None
     items = [DeadLetterPublic.model_validate({**dict(r), "id": str(r["id"])}) for r in page]
     return DeadLetterPage(items=items, next_cursor=next_cursor)
 
