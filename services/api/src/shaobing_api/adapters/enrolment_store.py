@@ -55,7 +55,9 @@ async def record_enrolments(
 async def stored_areas(conn: asyncpg.Connection, enrolment_ids: list[str]) -> dict[str, str]:
     """enrolment_id → area_code of those already stored."""
     rows = await conn.fetch(
-        "select enrolment_id, area_code from enrolments where enrolment_id = any($1)", enrolment_ids
+        # Locked until the upsert commits: the area cannot change between check and write.
+        "select enrolment_id, area_code from enrolments where enrolment_id = any($1) for update",
+        enrolment_ids,
     )
     return {r["enrolment_id"]: r["area_code"] for r in rows}
 

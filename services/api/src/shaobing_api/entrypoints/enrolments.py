@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
+from asyncpg import Connection
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -54,8 +55,10 @@ async def post_enrolments(request: Request, principal: Writer) -> Any:
             "invalid field(s): " + ", ".join(e["field"] for e in errors),
             errors=errors,
         )
-    valid = await _reject_foreign(request, valid, results, principal)
-    changed = await _store(request, [e for _, e in valid])
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        valid = await _reject_foreign(conn, valid, results, principal)
+        changed = await _store(conn, [e for _, e in valid])
+    request.app.state.relay.wake()
     for index, enrolment in valid:
         version = changed.get(enrolment.enrolment_id)
         status = "unchanged" if version is None else "created" if version == 1 else "updated"
@@ -108,11 +111,10 @@ def _validate(items: list, principal: Principal) -> tuple[list[EnrolmentResult],
 
 
 async def _reject_foreign(
-    request: Request, valid: list, results: list[EnrolmentResult], principal: Principal
+    conn: Connection, valid: list, results: list[EnrolmentResult], principal: Principal
 ) -> list:
     """An existing enrolment of another area cannot be overwritten from here."""
-    async with request.app.state.pool.acquire() as conn:
-        stored = await stored_areas(conn, [e.enrolment_id for _, e in valid])
+    stored = await stored_areas(conn, [e.enrolment_id for _, e in valid])
     kept = []
     for index, enrolment in valid:
         area = stored.get(enrolment.enrolment_id)
@@ -128,14 +130,11 @@ async def _reject_foreign(
     return kept
 
 
-async def _store(request: Request, enrolments: list[Enrolment]) -> dict[str, int]:
+async def _store(conn: Connection, enrolments: list[Enrolment]) -> dict[str, int]:
     unique = list({e.enrolment_id: e for e in enrolments}.values())
     if not unique:
         return {}
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
-        changed = await record_enrolments(conn, unique, correlation_id.get())
-    request.app.state.relay.wake()
-    return changed
+    return await record_enrolments(conn, unique, correlation_id.get())
 
 
 def _summary(results: list[EnrolmentResult]) -> JSONResponse | EnrolmentBatchResult:
