@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
+import httpx
 import orjson
+import pytest
 
-from .conftest import death_of, enrolment, eventually, new_person
+from shaobing_dev.stack import Stack, StackConfig, free_port
+from shaobing_runtime.access import Role
+
+from .conftest import AREA, death_of, enrolment, eventually, new_person, token
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Its own stack: a matcher that failed to come back must not fail the other tests."""
+    names = ("broker", "api", "ingest", "alerts", "matcher")
+    config = StackConfig(
+        var_dir=Path(tmp_path_factory.mktemp("kill")),
+        ports={n: free_port() for n in names},
+        quiet=True,
+    )
+    with Stack(config) as stack:
+        yield stack
 
 
 async def _count(url: str, enrolment_ids: list[str]) -> tuple[int, int, int]:
@@ -25,7 +45,14 @@ async def _count(url: str, enrolment_ids: list[str]) -> tuple[int, int, int]:
         await conn.close()
 
 
-def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(stack, api, ingest):
+def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(own_stack):
+    stack = own_stack
+    api = httpx.Client(
+        base_url=stack.url("api"), timeout=60, headers=token(Role.CASEWORKER, [AREA])
+    )
+    ingest = httpx.Client(
+        base_url=stack.url("ingest"), timeout=60, headers=token(Role.FEED, [AREA])
+    )
     people = [new_person() for _ in range(240)]
     records = [enrolment(p) for p in people]
     ids = [r["enrolment_id"] for r in records]
@@ -41,6 +68,13 @@ def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(stack, api, inge
     stack.wait_ready(("matcher",))
 
     # Deaths after the restart only alert if the enrolments came back from the changelog.
-    eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
+    try:
+        eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
+    except BaseException:
+        log = (stack.config.var_dir / "logs" / "matcher.log").read_text(errors="replace")
+        print("matcher log tail:\n" + "\n".join(log.splitlines()[-80:]))
+        raise
     alerts, enrolments, raised = asyncio.run(_count(stack.database_url, ids))
     assert (alerts, enrolments, raised) == (len(ids), len(ids), len(ids))
+    api.close()
+    ingest.close()
