@@ -38,7 +38,9 @@ AREA ?= 310110
 token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=310110001
 	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA)
 
-bench: $(STAMP)  ## pipeline benchmark; results go to docs/benchmarks.md
+INGEST_EVENTS ?= 40000
+bench: $(STAMP)  ## ingest and pipeline benchmarks; results go to docs/benchmarks.md
+	$(PY) -m shaobing_dev.bench_ingest --events $(INGEST_EVENTS)
 	$(PY) -m shaobing_dev.bench $(BENCH_ARGS)
 
 PEOPLE ?= 10000

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,12 +18,14 @@ from uuid import UUID
 
 import asyncpg
 import orjson
+import prometheus_client
 import structlog
 from aiokafka import AIOKafkaProducer
-from prometheus_client import Counter
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 log = structlog.get_logger()
-PUBLISHED = Counter(
+PUBLISHED = prometheus_client.Counter(
     "shaobing_event_log_published_total", "Events published by the relay", ["topic"]
 )
 
@@ -35,15 +38,16 @@ class OutgoingEvent:
     event_id: UUID
     topic: str
     key: str
-    value: dict
+    value: bytes  # the message as sent: a contract's JSON (shaobing_contracts.codec.encode)
     recorded_at: datetime | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
 _APPEND = """
 insert into event_log (event_id, topic, key, value, headers, recorded_at)
-select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[],
-                     $6::timestamptz[])
+select e, t, k, v, h::jsonb, r
+from unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::timestamptz[])
+     as batch(e, t, k, v, h, r)
 on conflict (event_id) do nothing
 returning event_id
 """
@@ -59,10 +63,16 @@ async def append(conn: asyncpg.Connection, events: Sequence[OutgoingEvent]) -> s
         [e.topic for e in events],
         [e.key for e in events],
         [e.value for e in events],
-        [e.headers for e in events],
+        _json_texts([e.headers for e in events]),
         [e.recorded_at for e in events],
     )
     return {r["event_id"] for r in rows}
+
+
+def _json_texts(values: list[dict[str, str]]) -> list[str]:
+    """JSON text of each dict, each distinct dict object encoded once (a batch shares one)."""
+    texts: dict[int, str] = {}
+    return [texts.get(id(v)) or texts.setdefault(id(v), orjson.dumps(v).decode()) for v in values]
 
 
 async def mark_for_replay(
@@ -122,18 +132,51 @@ class Relay:
             )
             if not rows:
                 return 0
-            sent = [await self._send(row) for row in rows]
-            await asyncio.gather(*sent)
+            await asyncio.gather(*[await self._send(batch) for batch in await self._batches(rows)])
             await conn.execute(
                 "update event_log set published_at = now() where seq = any($1)",
                 [r["seq"] for r in rows],
             )
-        for row in rows:
-            PUBLISHED.labels(row["topic"]).inc()
+        for topic, count in Counter(r["topic"] for r in rows).items():
+            PUBLISHED.labels(topic).inc(count)
         return len(rows)
 
-    async def _send(self, row: asyncpg.Record) -> asyncio.Future:
-        headers = [(k, v.encode()) for k, v in (row["headers"] or {}).items()]
-        return await self._producer.send(
-            row["topic"], value=orjson.dumps(row["value"]), key=row["key"].encode(), headers=headers
+    async def _batches(self, rows: Sequence[asyncpg.Record]) -> list[_PartitionBatch]:
+        """Rows into record batches per topic partition, each partition's rows in seq order.
+
+        Keys are hashed to partitions as every Kafka client does, so consumers co-partition.
+        """
+        batches: dict[tuple[str, int], list[_PartitionBatch]] = {}
+        partitions = {
+            topic: sorted(await self._producer.partitions_for(topic))
+            for topic in {r["topic"] for r in rows}
+        }
+        for row in rows:
+            topic, key = row["topic"], row["key"].encode()
+            partition = _PARTITIONER(key, partitions[topic], None)
+            queue = batches.setdefault((topic, partition), [])
+            headers = [(k, v.encode()) for k, v in (row["headers"] or {}).items()]
+            if not queue or not queue[-1].append(key, row["value"], headers):
+                queue.append(_PartitionBatch(topic, partition, self._producer.create_batch()))
+                queue[-1].append(key, row["value"], headers)
+        return [b for queue in batches.values() for b in queue]
+
+    async def _send(self, batch: _PartitionBatch) -> asyncio.Future:
+        return await self._producer.send_batch(
+            batch.builder, batch.topic, partition=batch.partition
         )
+
+
+_PARTITIONER = DefaultPartitioner()
+
+
+@dataclass
+class _PartitionBatch:
+    topic: str
+    partition: int
+    builder: BatchBuilder
+
+    def append(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
+        """False when the batch is full."""
+        added = self.builder.append(key=key, value=value, timestamp=None, headers=headers)
+        return added is not None

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .database import create_pool
 from .event_log import Relay
@@ -31,18 +34,15 @@ def create_service_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz, /readyz (running every check) and /metrics."""
-    app = FastAPI(title=title, lifespan=lifespan, **fastapi_options)
 
-    @app.middleware("http")
-    async def _correlation(request: Request, call_next: Callable) -> Response:
-        cid = request.headers.get("x-correlation-id") or uuid.uuid4().hex
-        token = correlation_id.set(cid)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers["x-correlation-id"] = cid
-        return response
+    @asynccontextmanager
+    async def started(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app):
+            _tune_gc()
+            yield
+
+    app = FastAPI(title=title, lifespan=started, **fastapi_options)
+    app.add_middleware(_CorrelationId)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -66,6 +66,42 @@ def create_service_app(
         app, include_in_schema=False
     )
     return app
+
+
+def _tune_gc() -> None:
+    """Services allocate many short-lived objects per request: the collector ran often enough
+    to cost ~5 % of ingest's time. Objects of start-up (modules, app) are frozen out of its
+    scans and the young generation collected less often; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+class _CorrelationId:
+    """X-Correlation-Id of the request (or a new one) bound for the logs and echoed back.
+
+    Plain ASGI rather than @app.middleware("http"): that one relays every chunk of a request
+    body through a memory stream, which cost more than parsing the body.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = Headers(scope=scope).get("x-correlation-id") or uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-correlation-id"] = cid
+            await send(message)
+
+        token = correlation_id.set(cid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            correlation_id.reset(token)
 
 
 def _require_bearer_in_openapi(app: FastAPI) -> None:

@@ -73,6 +73,7 @@ def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(own_stack):
     except BaseException:
         log = (stack.config.var_dir / "logs" / "matcher.log").read_text(errors="replace")
         print("matcher log tail:\n" + "\n".join(log.splitlines()[-80:]))
+        print("alerts, enrolments, raised:", asyncio.run(_count(stack.database_url, ids)))
         raise
     alerts, enrolments, raised = asyncio.run(_count(stack.database_url, ids))
     assert (alerts, enrolments, raised) == (len(ids), len(ids), len(ids))

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 
 def read_topic(bootstrap: str, topic: str, *, timeout_ms: int = 3000) -> list[bytes]:
+    return [record.value for record in read_records(bootstrap, topic, timeout_ms=timeout_ms)]
+
+
+def read_records(bootstrap: str, topic: str, *, timeout_ms: int = 3000) -> list[ConsumerRecord]:
+    """Every record of the topic with its partition, key and headers."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=timeout_ms
     )
@@ -13,6 +19,6 @@ def read_topic(bootstrap: str, topic: str, *, timeout_ms: int = 3000) -> list[by
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        return [message.value for message in consumer]
+        return list(consumer)
     finally:
         consumer.close()

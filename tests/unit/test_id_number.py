@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shaobing_contracts.area import area_prefix, is_area_code, is_area_prefix, within
 from shaobing_contracts.id_number import (
@@ -71,6 +73,14 @@ def test_a_bad_checksum_is_rejected_naming_the_expected_character(
 ) -> None:
     with pytest.raises(InvalidIdNumber, match=f"check character is {given}, expected {expected}"):
         normalize_id_number(id_number)
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_the_check_character_is_iso_7064_mod_11_2(first17: str) -> None:
+    weights = [2 ** (17 - i) % 11 for i in range(17)]  # the standard's definition of the weights
+    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
+
+    assert check_character(first17) == "10X98765432"[total % 11]
 
 
 def test_every_wrong_check_character_is_rejected() -> None:

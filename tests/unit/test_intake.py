@@ -110,6 +110,34 @@ def test_ndjson_skips_blank_lines_and_handles_crlf() -> None:
     ]
 
 
+def test_items_of_one_schema_share_one_decoded_schema_and_keep_their_own_payload() -> None:
+    schema = {"type": "struct", "fields": [{"field": "after", "type": "struct"}], "name": "x"}
+    values = [{"schema": schema, "payload": {"n": n}} for n in range(3)]
+
+    items = split_body(orjson.dumps(values))
+
+    assert [i.value for i in items] == values
+    assert items[0].value["schema"] is items[2].value["schema"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"schema": None, "payload": {"op": "c"}},
+        {"schema": {"name": "s"}, "payload": None},
+        {"schema": {"name": "s"}},
+        {"payload": {"op": "c"}},
+        {"schema": "text", "payload": [1]},
+        [1, 2],
+        "text",
+    ],
+)
+def test_any_json_item_decodes_to_its_value_envelope_or_not(value: object) -> None:
+    [item] = split_body(orjson.dumps([value]))
+
+    assert (item.value, item.error) == (value, None)
+
+
 @pytest.mark.parametrize("body", [b"null", b" null\n"])
 def test_a_null_body_is_kept_as_a_tombstone_item(body: bytes) -> None:
     [item] = split_body(body)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -24,14 +22,16 @@ from shaobing_runtime.access import Role
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
+from .bench_record import append_row, machine
 from .city import deaths_for, enrolment_dicts_for, generate_city
+from .csv_feed import death_csv
 from .debezium_feed import death_change_events
-from .stack import ROOT, Stack, StackConfig, free_port
+from .stack import Stack, StackConfig, free_port
 
 CHUNK = 1000
 
 
-def _headers(role: Role) -> dict[str, str]:
+def headers_for(role: Role) -> dict[str, str]:
     token = issue_token(CommonSettings(), subject="bench", role=role, areas=["310110"])
     return {"authorization": f"Bearer {token}"}
 
@@ -39,25 +39,18 @@ def _headers(role: Role) -> dict[str, str]:
 def _post_all(url: str, items: list[dict], role: Role) -> float:
     """POST in chunks of CHUNK; returns the seconds spent."""
     started = time.perf_counter()
-    with httpx.Client(timeout=300, headers=_headers(role)) as client:
+    with httpx.Client(timeout=300, headers=headers_for(role)) as client:
         for i in range(0, len(items), CHUNK):
             client.post(url, content=orjson.dumps(items[i : i + CHUNK])).raise_for_status()
     return time.perf_counter() - started
 
 
-def _post_csv(stack: Stack, city, enrolments: list[dict], count: int, start: datetime) -> float:
-    """As many other death registrations, as one CSV file; returns the seconds it took."""
-    records = deaths_for(city, enrolments, count=count, start=start, seed=8)
-    lines = ["certificate_no,id_number,date_of_death,source,recorded_at"] + [
-        f"CSV-{r.certificate_no},{r.id_number},{r.date_of_death},{r.source.value},"
-        f"{r.recorded_at:%Y-%m-%d %H:%M:%S}"
-        for r in records
-    ]
+def post_csv(stack: Stack, body: bytes) -> float:
+    """POST one CSV export of death registrations; returns the seconds it took."""
+    url = f"{stack.url('ingest')}/v1/sources/death/batches"
     started = time.perf_counter()
-    with httpx.Client(timeout=600, headers=_headers(Role.FEED)) as client:
-        client.post(
-            f"{stack.url('ingest')}/v1/sources/death/batches", content="\n".join(lines).encode()
-        ).raise_for_status()
+    with httpx.Client(timeout=900, headers=headers_for(Role.FEED)) as client:
+        client.post(url, content=body).raise_for_status()
     return time.perf_counter() - started
 
 
@@ -113,7 +106,8 @@ def run(people: int, deaths: int) -> dict:
             _wait_for(lambda: _matcher_count(stack, "death_registered"), deaths)
             time.sleep(2)  # let the alerts consumer store the last batch
             stats = asyncio.run(_alert_stats(stack.database_url))
-            csv_seconds = _post_csv(stack, city, enrolments, deaths, start)
+            others = deaths_for(city, enrolments, count=deaths, start=start, seed=8)
+            csv_seconds = post_csv(stack, death_csv(others, prefix="CSV-"))
     end_to_end = (stats["last_stored"] - began).total_seconds()
     return {
         "people": people,
@@ -128,40 +122,28 @@ def run(people: int, deaths: int) -> dict:
     }
 
 
-def _record(result: dict, command: str) -> str:
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    row = (
-        f"| {datetime.now():%Y-%m-%d} | `{command}` | {machine} | {result['people']:,} | "
-        f"{result['enrolments']:,} | {result['deaths']:,} | {result['alerts']:,} | "
-        f"{result['ingest_eps']:,.0f} | {result['csv_rows_per_s']:,.0f} | "
-        f"{result['pipeline_eps']:,.0f} | "
-        f"{result['p50']:.2f} s | {result['p99']:.2f} s |"
-    )
-    path = ROOT / "docs" / "benchmarks.md"
-    if not path.exists():
-        path.write_text(_HEADER, encoding="utf-8")
-    with path.open("a", encoding="utf-8") as out:
-        out.write(row + "\n")
-    return row
+_COLUMNS = [
+    "date",
+    "command",
+    "machine",
+    "people",
+    "enrolments",
+    "deaths",
+    "alerts",
+    "ingest JSON ev/s",
+    "ingest CSV rows/s",
+    "pipeline ev/s",
+    "ingest→alert p50",
+    "p99",
+]
 
 
-_HEADER = """# Benchmarks
-
-## Pipeline: death changes → alert rows (`make bench`)
-
-Each death change goes through ingest (parse, validate, store in PostgreSQL), the event-log
-relay, the broker, the matcher (faust) and the alerts service into PostgreSQL, all on one machine
-with the embedded Tansu broker and PostgreSQL. *Ingest JSON* is Debezium JSON in requests of
-1,000, request to durable and accepted; *ingest CSV* is as many other registrations as one CSV
-file;
-*pipeline* is the first post until the last alert row is stored; latency is per alert, from the
-ingest of its evidence to its row.
-
-"""
-_HEADER += (
-    "| date | command | machine | people | enrolments | deaths | alerts | ingest JSON ev/s "
-    "| ingest CSV rows/s | pipeline ev/s | ingest→alert p50 | p99 |\n" + "|---" * 12 + "|\n"
-)
+def _record(r: dict, command: str) -> str:
+    counts = [f"{r[k]:,}" for k in ("people", "enrolments", "deaths", "alerts")]
+    rates = [f"{r[k]:,.0f}" for k in ("ingest_eps", "csv_rows_per_s", "pipeline_eps")]
+    row = [f"{datetime.now():%Y-%m-%d}", f"`{command}`", machine(), *counts, *rates]
+    row += [f"{r['p50']:.2f} s", f"{r['p99']:.2f} s"]
+    return append_row("## Pipeline: death changes → alert rows (`make bench`)", _COLUMNS, row)
 
 
 def main() -> None:

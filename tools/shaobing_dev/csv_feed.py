@@ -11,6 +11,9 @@ from typing import Any
 
 from shaobing_ingest.domain.tables import TABLES
 
+from .city import DeathRecord
+from .debezium_feed import death_row
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -42,3 +45,9 @@ def csv_lines(table: str, rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     yield csv_header(table)
     for row in rows:
         yield csv_line(table, row)
+
+
+def death_csv(records: Iterable[DeathRecord], *, prefix: str = "") -> bytes:
+    """Death registrations as one CSV export; `prefix` makes their certificate numbers new."""
+    rows = ({**death_row(r), "certificate_no": prefix + r.certificate_no} for r in records)
+    return "".join(csv_lines("death.registrations", rows)).encode()

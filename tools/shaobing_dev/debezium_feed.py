@@ -94,7 +94,7 @@ def _placeholders(table: TableDef, key: Mapping[str, Any]) -> dict[str, Any]:
     return image | encode_row(table, {c: key[c] for c in table.primary_key})
 
 
-def _row(record: DeathRecord) -> dict[str, Any]:
+def death_row(record: DeathRecord) -> dict[str, Any]:
     return {
         "certificate_no": record.certificate_no,
         "id_number": record.id_number,
@@ -282,7 +282,7 @@ def death_change_events(
         event = change_event(
             DEATHS,
             "c",
-            _row(record),
+            death_row(record),
             lsn=lsn,
             with_schema=with_schema,
             committed_at=committed_at,

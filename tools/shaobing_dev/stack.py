@@ -62,6 +62,7 @@ class StackConfig:
     quiet: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
     upstream_topics: tuple[str, ...] = ()  # Debezium topics a real deployment would have
+    services: tuple[str, ...] = SERVICES  # which services to start (benchmarks isolate one)
 
 
 class Stack:
@@ -94,9 +95,9 @@ class Stack:
             self.database_url = self._start_postgres()
         migrate(self.database_url)
         asyncio.run(self._prepare())
-        for name in SERVICES:
+        for name in self.config.services:
             self.start_service(name)
-        self.wait_ready()
+        self.wait_ready(self.config.services)
 
     async def _prepare(self) -> None:
         await ensure_topics(
@@ -142,13 +143,13 @@ class Stack:
 
     def restart_broker(self) -> None:
         """What a second `make run` does: a fresh, empty embedded broker refilled by replay."""
-        for name in (*SERVICES, "broker"):
+        for name in (*self.config.services, "broker"):
             self.stop_service(name)
         self._start_broker()
         asyncio.run(self._prepare())
-        for name in SERVICES:
+        for name in self.config.services:
             self.start_service(name)
-        self.wait_ready()
+        self.wait_ready(self.config.services)
 
     def service_env(self, name: str) -> dict[str, str]:
         ports = self.config.ports

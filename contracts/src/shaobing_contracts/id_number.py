@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
+from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -16,9 +18,15 @@ class InvalidIdNumber(ValueError):
     """The value is not a valid resident ID number; the message says why."""
 
 
+_DIGIT_OFFSET = ord("0") * sum(_WEIGHTS)
+
+
 def check_character(first17: str) -> str:
-    """ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    """ISO 7064 MOD 11-2 check character for the first 17 ASCII digits."""
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError("the check character needs exactly 17 digits")
+    # Weighted sum of the code points less the weighted sum of "0": no per-digit int().
+    total = sum(map(mul, first17.encode("ascii"), _WEIGHTS)) - _DIGIT_OFFSET
     return _CHECK_CHARS[total % 11]
 
 
@@ -33,6 +41,7 @@ def is_male(id_number: str) -> bool:
     return int(id_number[16]) % 2 == 1
 
 
+@lru_cache(maxsize=4096)  # ingest checks a number, then its event's contract checks it again
 def normalize_id_number(value: str) -> str:
     """Validate and return the canonical form (upper-case X, no padding)."""
     candidate = value.strip().upper()

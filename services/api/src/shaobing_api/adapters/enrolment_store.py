@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from shaobing_contracts.codec import encode
 from shaobing_contracts.enrolment import Enrolment, EnrolmentFacts, EnrolmentRecorded
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.event_log import OutgoingEvent, append
@@ -87,7 +88,7 @@ def _event(
         event_id=event_id,
         topic=Topic.ENROLMENTS.value,
         key=enrolment.enrolment_id,
-        value=recorded.model_dump(mode="json"),
+        value=encode(recorded),
         recorded_at=now,
         headers=headers,
     )

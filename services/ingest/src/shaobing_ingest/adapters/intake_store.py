@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shaobing_contracts.codec import encode
 from shaobing_contracts.dead_letter import DeadLetter
 from shaobing_contracts.death import SourceEvent
 from shaobing_contracts.topics import Topic
@@ -72,7 +73,7 @@ def _outgoing(event: SourceEvent, source: str, headers: dict[str, str]) -> Outgo
         event_id=event.event_id,
         topic=TOPIC_OF_SOURCE[source].value,
         key=event.id_number,
-        value=event.model_dump(mode="json"),
+        value=encode(event),
         recorded_at=event.recorded_at,
         headers=headers,
     )
@@ -138,7 +139,7 @@ async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]
                 event_id=d.id,
                 topic=Topic.DEAD_LETTERS.value,
                 key=d.source,
-                value=d.model_dump(mode="json"),
+                value=encode(d),
             )
             for d in letters
         ],

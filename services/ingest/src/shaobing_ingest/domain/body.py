@@ -1,10 +1,17 @@
-"""Splitting a posted body into items: one JSON value, a JSON array, or NDJSON lines."""
+"""Splitting a posted body into items: one JSON value, a JSON array, or NDJSON lines.
+
+Debezium repeats the whole Connect schema (kilobytes) in every item of the schema envelope, so an
+item is decoded in two steps: the envelope's `schema` is kept as raw bytes and decoded once per
+distinct schema (the decoded value is shared), only the small `payload` is decoded per item.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
+import msgspec
+
+_SCHEMA_CACHE_SIZE = 256  # distinct Connect schemas: a few per table and connector version
 
 
 class UnparseableBody(ValueError):
@@ -19,6 +26,54 @@ class BodyItem:
     error: str | None = None  # set when this one item is not JSON
 
 
+class _Envelope(msgspec.Struct):
+    schema: msgspec.Raw = msgspec.Raw()  # empty: the key is absent
+    payload: msgspec.Raw = msgspec.Raw()
+
+
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_ANY = msgspec.json.Decoder()
+_schemas: dict[bytes, object] = {}
+_last_schema: tuple[msgspec.Raw, object] = (msgspec.Raw(), None)
+
+
+def decode_item(raw: bytes) -> object:
+    """One item's JSON value; raises msgspec.DecodeError when it is not JSON.
+
+    An envelope comes back as {"schema": …, "payload": …} with the schema shared between items.
+    """
+    try:
+        envelope = _ENVELOPE.decode(raw)
+    except msgspec.ValidationError:  # not an object, or not shaped like an envelope
+        return _ANY.decode(raw)
+    if not envelope.schema or not envelope.payload:
+        return _ANY.decode(raw)
+    return {"schema": _schema(envelope.schema), "payload": _ANY.decode(envelope.payload)}
+
+
+def _schema(raw: msgspec.Raw) -> object:
+    global _last_schema
+    if raw == _last_schema[0]:  # the common case: the same schema as the item before
+        return _last_schema[1]
+    key = bytes(raw)
+    schema = _schemas.get(key)
+    if schema is None:
+        if len(_schemas) >= _SCHEMA_CACHE_SIZE:
+            _schemas.clear()
+        schema = _schemas[key] = _ANY.decode(raw)
+    _last_schema = (raw, schema)
+    return schema
+
+
+def item_of(index: int, raw: bytes, error_prefix: str) -> BodyItem:
+    """An item whose error, if it is not JSON, starts with `error_prefix`."""
+    try:
+        return BodyItem(index, raw, decode_item(raw))
+    except msgspec.DecodeError as exc:
+        return BodyItem(index, raw, error=f"{error_prefix} is not JSON: {exc}")
+
+
 def split_body(body: bytes) -> list[BodyItem]:
     """Items of the body in order; a bad NDJSON line is an item with an error, not a failure."""
     if not body.strip():
@@ -28,11 +83,19 @@ def split_body(body: bytes) -> list[BodyItem]:
     except UnicodeDecodeError as exc:
         raise UnparseableBody(f"body is not UTF-8 (byte {exc.start})") from exc
     try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        raws = _ITEMS.decode(body)
+    except msgspec.ValidationError:  # not an array: one value, or NDJSON
+        return _single(body)
+    except msgspec.DecodeError:
         return _ndjson(body)
-    if isinstance(value, list):
-        return [BodyItem(i, orjson.dumps(v), v) for i, v in enumerate(value)]
+    return [item_of(i, bytes(raw), f"item {i}") for i, raw in enumerate(raws)]
+
+
+def _single(body: bytes) -> list[BodyItem]:
+    try:
+        value = decode_item(body)
+    except msgspec.DecodeError:
+        return _ndjson(body)
     if isinstance(value, dict) or value is None:
         return [BodyItem(0, body, value)]
     raise UnparseableBody("body must be a JSON object, a JSON array or NDJSON")
@@ -40,14 +103,7 @@ def split_body(body: bytes) -> list[BodyItem]:
 
 def _ndjson(body: bytes) -> list[BodyItem]:
     lines = [line for line in body.splitlines() if line.strip()]
-    items = [_line(i, line) for i, line in enumerate(lines)]
+    items = [item_of(i, line, f"line {i + 1}") for i, line in enumerate(lines)]
     if len(lines) < 2 or all(item.error for item in items):
         raise UnparseableBody(f"body is neither JSON nor NDJSON: {items[0].error}")
     return items
-
-
-def _line(index: int, line: bytes) -> BodyItem:
-    try:
-        return BodyItem(index, line, orjson.loads(line))
-    except orjson.JSONDecodeError as exc:
-        return BodyItem(index, line, error=f"line {index + 1} is not JSON: {exc}")

@@ -191,7 +191,26 @@ def _decode(
 
 
 def _field_schemas(schema: FieldSchema | None, image: str) -> dict[str, FieldSchema]:
-    """The Connect schema of each column of the `before` or `after` struct, by column name."""
+    """The Connect schema of each column of the `before` or `after` struct, by column name.
+
+    Remembered per schema object: the body decoder hands every item of a feed the same one.
+    """
+    if schema is None:
+        return {}
+    cached = _hints.get((id(schema), image))
+    if cached is not None and cached[0] is schema:  # the schema is kept, so its id is not reused
+        return cached[1]
+    if len(_hints) >= _HINTS_CACHE_SIZE:
+        _hints.clear()
+    hints = _hints[(id(schema), image)] = (schema, _read_field_schemas(schema, image))
+    return hints[1]
+
+
+_HINTS_CACHE_SIZE = 512
+_hints: dict[tuple[int, str], tuple[FieldSchema, dict[str, FieldSchema]]] = {}
+
+
+def _read_field_schemas(schema: FieldSchema, image: str) -> dict[str, FieldSchema]:
     struct = _named_field(schema, image)
     fields = struct.get("fields") if struct else None
     if not isinstance(fields, list):

@@ -55,13 +55,10 @@ MAX_KEY_LENGTH = 200  # a primary key longer than this is no upstream key (and b
 
 def check_storable(change: RowChange) -> RowChange:
     """Refuse what PostgreSQL cannot store: NUL characters in text, oversized keys."""
-    texts = [
-        change.primary_key,
-        *change.position.model_dump().values(),
-        *(change.before or {}).values(),
-        *(change.after or {}).values(),
-    ]
-    if any(isinstance(t, str) and "\x00" in t for t in texts):
+    texts = [change.primary_key, change.position.connector or ""]
+    for image in (change.before, change.after):
+        texts += [v for v in (image or {}).values() if isinstance(v, str)]
+    if "\x00" in "".join(texts):
         raise ChangeRejected(None, "contains a NUL character (U+0000), which text cannot hold")
     if len(change.primary_key) > MAX_KEY_LENGTH:
         raise ChangeRejected(

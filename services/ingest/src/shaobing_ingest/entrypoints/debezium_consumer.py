@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
@@ -19,7 +18,7 @@ from starlette.datastructures import State
 
 from shaobing_contracts.provenance import Channel, SourceSystem
 
-from ..domain.body import BodyItem
+from ..domain.body import BodyItem, item_of
 from ..domain.intake import changes_of
 from .intake_flow import store_batch
 
@@ -38,10 +37,7 @@ def parse_topic_map(value: str) -> dict[str, SourceSystem]:
 def _item(index: int, record: ConsumerRecord) -> BodyItem:
     if record.value is None:
         return BodyItem(index, b"null", None)
-    try:
-        return BodyItem(index, record.value, orjson.loads(record.value))
-    except orjson.JSONDecodeError as exc:
-        return BodyItem(index, record.value, error=f"offset {record.offset} is not JSON: {exc}")
+    return item_of(index, record.value, f"offset {record.offset}")
 
 
 async def consume(

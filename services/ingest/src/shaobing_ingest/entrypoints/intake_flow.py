@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
-from prometheus_client import Counter
+import prometheus_client
 from pydantic import BaseModel
 from starlette.datastructures import State
 
@@ -22,7 +23,7 @@ from ..domain.intake import Intake, Outcome, derive, row_key
 from ..domain.stored_rows import decode_stored_rows
 from ..domain.tables import TABLES
 
-ITEMS = Counter(
+ITEMS = prometheus_client.Counter(
     "shaobing_ingest_items_total", "Posted items by outcome", ["source", "outcome", "reason"]
 )
 
@@ -105,18 +106,18 @@ def _metric_field(field: str | None) -> str:
 
 def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> IntakeResult:
     result = IntakeResult(event_ids=[str(e.event_id) for e in intake.events])
+    counted: Counter[tuple[str, str]] = Counter()
     for outcome in intake.outcomes:
         status = outcome.status
         if status == "accepted" and not any(e.event_id in new_ids for e in outcome.events):
             status = "duplicates"
-        setattr(result, status, getattr(result, status) + 1)
-        reason = _metric_field(outcome.field) if status == "dead_lettered" else ""
-        ITEMS.labels(source, status, reason).inc()
-        entry = Rejection(
-            index=numbers[outcome.index], field=outcome.field, reason=outcome.reason or ""
-        )
-        if status == "dead_lettered":
-            result.rejections.append(entry)
-        elif status == "ignored":
-            result.ignored_items.append(entry)
+        counted[status, _metric_field(outcome.field) if status == "dead_lettered" else ""] += 1
+        if status in ("dead_lettered", "ignored"):
+            entry = Rejection(
+                index=numbers[outcome.index], field=outcome.field, reason=outcome.reason or ""
+            )
+            (result.rejections if status == "dead_lettered" else result.ignored_items).append(entry)
+    for (status, reason), count in counted.items():
+        setattr(result, status, getattr(result, status) + count)
+        ITEMS.labels(source, status, reason).inc(count)
     return result
