@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "shaobing-development-secret-change-me"
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"  # the defaults in the repository
 
 
 class CommonSettings(BaseSettings):
@@ -19,6 +22,7 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = 4
     payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
+    rules_dir: Path = DEFAULT_RULES  # RULES_DIR: the verification rules and policies (*.yaml)
     jwt_secret: str = DEV_SECRET
     jwt_issuer: str = "shaobing-dev"
     jwt_audience: str = "shaobing"

@@ -77,4 +77,4 @@ def test_a_message_on_alerts_v1_that_is_no_alert_is_kept_as_a_dead_letter(stack)
         return [d for d in response.json()["items"] if '"id": 7' in d["raw"]]
 
     [letter] = eventually(kept)
-    assert letter["reason"].startswith("not an AlertRaised")
+    assert letter["reason"].startswith("not an alert message")

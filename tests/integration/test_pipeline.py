@@ -36,7 +36,7 @@ def test_death_of_a_recipient_becomes_one_alert_readable_from_the_api(api, inges
     assert detail["explanation"]["zh_cn"] and detail["explanation"]["en"]
 
 
-def test_enrolment_created_after_the_death_was_recorded_still_alerts(api, ingest):
+def test_an_enrolment_of_someone_known_dead_is_blocked(api, ingest):
     person = new_person()
     assert _post_changes(ingest, [death_of(person)])["accepted"] == 1
     record = enrolment(person)
@@ -44,7 +44,7 @@ def test_enrolment_created_after_the_death_was_recorded_still_alerts(api, ingest
     api.post("/v1/enrolments", json=[record]).raise_for_status()
 
     [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
-    assert alert["action"] == "STOP"
+    assert (alert["rule_id"], alert["action"]) == ("death-at-enrolment", "BLOCK")
 
 
 def test_reposting_the_same_change_adds_nothing(api, ingest):
@@ -68,7 +68,9 @@ def test_reposting_the_same_change_adds_nothing(api, ingest):
     assert len(alerts_for(api, enrolment_id=record["enrolment_id"])) == 1
 
 
-def test_a_death_of_a_household_member_or_terminated_enrolment_raises_no_stop(api, ingest):
+def test_a_death_of_a_household_member_reassesses_and_of_a_terminated_enrolment_is_quiet(
+    api, ingest
+):
     head, member, retired = new_person(), new_person(), new_person()
     household = enrolment(head, members=[member])
     terminated = enrolment(retired, status="TERMINATED")
@@ -80,5 +82,9 @@ def test_a_death_of_a_household_member_or_terminated_enrolment_raises_no_stop(ap
     _post_changes(ingest, [death_of(member), death_of(retired), death_of(marker)])
 
     eventually(lambda: alerts_for(api, enrolment_id=marker_enrolment["enrolment_id"]))
-    assert alerts_for(api, enrolment_id=household["enrolment_id"]) == []
+    [member_alert] = alerts_for(api, enrolment_id=household["enrolment_id"])
+    assert (member_alert["rule_id"], member_alert["action"]) == (
+        "death-of-household-member",
+        "REASSESS",
+    )
     assert alerts_for(api, enrolment_id=terminated["enrolment_id"]) == []

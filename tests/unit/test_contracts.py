@@ -17,11 +17,18 @@ from pydantic import BaseModel, ValidationError
 from shaobing_contracts.alert import (
     Action,
     AlertRaised,
+    AlertWithdrawn,
     Evidence,
     Explanation,
     Severity,
 )
-from shaobing_contracts.codec import MESSAGES, decode, decode_person_event, encode
+from shaobing_contracts.codec import (
+    MESSAGES,
+    decode,
+    decode_alert_message,
+    decode_person_event,
+    encode,
+)
 from shaobing_contracts.dead_letter import DeadLetter
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource
 from shaobing_contracts.enrolment import (
@@ -172,6 +179,25 @@ def alert_raised() -> AlertRaised:
     )
 
 
+def alert_withdrawn() -> AlertWithdrawn:
+    return AlertWithdrawn(
+        id=UUID("00000000-0000-4000-8000-000000000004"),
+        rule_id="death-of-beneficiary",
+        enrolment_id="DIBAO-310110-0001",
+        fact_key=f"death:{BENEFICIARY}",
+        id_number=BENEFICIARY,
+        reason=Explanation(zh_cn="死亡登记已撤销，预警撤回。", en="Death retracted: withdrawn."),
+        withdrawn_at=AT,
+    )
+
+
+def test_an_alerts_topic_message_decodes_as_what_it_is() -> None:
+    raised, withdrawn = alert_raised(), alert_withdrawn()
+
+    assert decode_alert_message(encode(raised)) == raised
+    assert decode_alert_message(encode(withdrawn)) == withdrawn
+
+
 def dead_letter() -> DeadLetter:
     return DeadLetter(
         id=UUID("00000000-0000-4000-8000-000000000005"),
@@ -283,6 +309,7 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "EnrolmentRecorded": enrolment_recorded,
     "PersonEnrolment": person_enrolment,
     "AlertRaised": alert_raised,
+    "AlertWithdrawn": alert_withdrawn,
     "DeadLetter": dead_letter,
 }
 

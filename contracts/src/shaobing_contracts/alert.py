@@ -27,6 +27,7 @@ class Action(StrEnum):
     TRANSFER = "TRANSFER"
     DUPLICATE = "DUPLICATE"
     BLOCK = "BLOCK"
+    REASSIGN = "REASSIGN"  # moved within the jurisdiction: the case moves to another community
 
 
 class AlertStatus(StrEnum):
@@ -34,6 +35,7 @@ class AlertStatus(StrEnum):
     CLAIMED = "CLAIMED"
     CONFIRMED = "CONFIRMED"
     DISMISSED = "DISMISSED"
+    WITHDRAWN = "WITHDRAWN"  # the facts behind it were retracted before anyone decided
 
 
 class Explanation(BaseModel):
@@ -77,3 +79,22 @@ class AlertRaised(BaseModel):
     evidence: list[Evidence]
     explanation: Explanation
     raised_at: datetime
+
+
+class AlertWithdrawn(BaseModel):
+    """Published on alerts.v1 when the facts behind an alert no longer hold (a retraction).
+
+    Keyed like the alert it withdraws; re-sent whenever the person's state is re-evaluated, so
+    consumers treat it as idempotent.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: Literal["alert_withdrawn"] = "alert_withdrawn"
+    id: UUID  # the alert's id
+    rule_id: str
+    enrolment_id: str
+    fact_key: str
+    id_number: IdNumber
+    reason: Explanation
+    withdrawn_at: datetime

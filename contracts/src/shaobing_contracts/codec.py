@@ -6,7 +6,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from .alert import AlertRaised
+from .alert import AlertRaised, AlertWithdrawn
 from .dead_letter import DeadLetter
 from .death import DeathRegistered, DeathRetracted
 from .enrolment import EnrolmentRecorded, PersonEnrolment
@@ -63,6 +63,15 @@ def decode(model: type[M], data: bytes) -> M:
     return model.model_validate_json(data)
 
 
+AlertMessage = Annotated[AlertRaised | AlertWithdrawn, Field(discriminator="event_type")]
+_alert_message = TypeAdapter(AlertMessage)
+
+
+def decode_alert_message(data: bytes) -> AlertRaised | AlertWithdrawn:
+    """Parse a message of alerts.v1."""
+    return _alert_message.validate_json(data)
+
+
 def decode_person_event(data: bytes) -> AnyPersonEvent:
     """Parse any message keyed by a person (source events and person enrolments)."""
     return _person_event.validate_json(data)
@@ -90,6 +99,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
         EnrolmentRecorded,
         PersonEnrolment,
         AlertRaised,
+        AlertWithdrawn,
         DeadLetter,
     )
 }

@@ -80,7 +80,9 @@ TOPICS: dict[Topic, TopicSpec] = {
             ("matcher",),
             ("matcher",),
         ),
-        TopicSpec(Topic.ALERTS, "id_number", "AlertRaised", ("matcher",), ("alerts",)),
+        TopicSpec(
+            Topic.ALERTS, "id_number", "AlertRaised | AlertWithdrawn", ("matcher",), ("alerts",)
+        ),
         TopicSpec(
             Topic.DEAD_LETTERS, "source", "DeadLetter", ("ingest", "matcher"), (), retention_days=90
         ),

@@ -8,20 +8,22 @@ import uvicorn
 from fastapi import FastAPI
 
 from shaobing_contracts.enrolment import Enrolment
+from shaobing_rules.files import RuleFiles
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
 from .config import ApiSettings
-from .entrypoints import alerts, enrolments, pages
+from .entrypoints import alerts, enrolments, pages, rules
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
     app = create_publishing_app(
         "Shaobing api",
         settings,
-        routers=[enrolments.router, alerts.router, pages.router],
-        description="Enrolments, the alert queue (电子哨兵) and the case-worker pages.",
+        routers=[enrolments.router, alerts.router, rules.router, pages.router],
+        description="Enrolments, the alert queue (电子哨兵), the rules in force and the pages.",
     )
+    app.state.rules = RuleFiles(settings.rules_dir)
     _document_enrolment_schema(app)
     return app
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import asyncpg
 from pydantic import TypeAdapter
 
-from shaobing_contracts.alert import AlertRaised, Evidence
+from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Evidence
 
 from ..domain.queue import SEVERITY_RANK
 
@@ -59,22 +59,63 @@ _COLUMNS = (
 
 async def store_alerts(
     conn: asyncpg.Connection, alerts: Sequence[AlertRaised], correlation_ids: Sequence[str | None]
-) -> int:
-    """Insert new alerts and their RAISED timeline entry; replays and duplicates are no-ops."""
+) -> set:
+    """Insert new alerts and their RAISED timeline entry; returns the ids that were new."""
     if not alerts:
-        return 0
+        return set()
     columns = [[column(a) for a in alerts] for column in _COLUMNS]
     new_ids = [r["id"] for r in await conn.fetch(_INSERT, *columns, list(correlation_ids))]
+    await _timeline(conn, new_ids, "RAISED")
+    return set(new_ids)
+
+
+_RESTORE = """
+update alerts set withdrawn_at = null, withdrawal = null, version = version + 1,
+       status = case when status = 'WITHDRAWN' then 'OPEN' else status end
+where id = any($1) and withdrawn_at is not null
+returning id
+"""
+
+_WITHDRAW = """
+update alerts a set withdrawn_at = w.at, withdrawal = w.reason, version = version + 1,
+       status = case when status in ('OPEN', 'CLAIMED') then 'WITHDRAWN' else status end
+from unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) as w(id, at, reason)
+where a.id = w.id and a.withdrawn_at is null
+returning a.id, a.status
+"""
+
+
+async def restore_alerts(conn: asyncpg.Connection, ids: Sequence) -> int:
+    """Alerts raised again after a withdrawal: undecided ones open again; returns how many."""
+    restored = [r["id"] for r in await conn.fetch(_RESTORE, list(ids))]
+    await _timeline(conn, restored, "RESTORED")
+    return len(restored)
+
+
+async def withdraw_alerts(conn: asyncpg.Connection, withdrawals: Sequence[AlertWithdrawn]) -> int:
+    """Withdraw undecided alerts; mark decided ones as resting on retracted facts."""
+    rows = await conn.fetch(
+        _WITHDRAW,
+        [w.id for w in withdrawals],
+        [w.withdrawn_at for w in withdrawals],
+        [w.reason.model_dump() for w in withdrawals],
+    )
+    await _timeline(conn, [r["id"] for r in rows if r["status"] == "WITHDRAWN"], "WITHDRAWN")
+    await _timeline(conn, [r["id"] for r in rows if r["status"] != "WITHDRAWN"], "FACTS_RETRACTED")
+    return len(rows)
+
+
+async def _timeline(conn: asyncpg.Connection, ids: list, kind: str) -> None:
     await conn.execute(
         """insert into alert_events (alert_id, kind, actor, details)
-           select id, 'RAISED', 'matcher', '{}'::jsonb from unnest($1::uuid[]) as id""",
-        new_ids,
+           select id, $2, 'matcher', '{}'::jsonb from unnest($1::uuid[]) as id""",
+        ids,
+        kind,
     )
-    return len(new_ids)
 
 
 async def keep_rejected(conn: asyncpg.Connection, rejected: list) -> None:
-    """alerts.v1 messages that are no AlertRaised, kept as dead letters (never silently lost)."""
+    """alerts.v1 messages that cannot be read, kept as dead letters (never silently lost)."""
     await conn.executemany(
         """insert into dead_letters (id, service, source, item, field, reason, raw, received_at)
            values ($1, 'alerts', $2, $3, null, $4, $5, now()) on conflict (id) do nothing""",
@@ -83,7 +124,7 @@ async def keep_rejected(conn: asyncpg.Connection, rejected: list) -> None:
                 uuid.uuid5(_REJECTED, f"{m.topic}/{m.partition}/{m.offset}"),
                 m.topic,
                 m.offset,
-                f"not an AlertRaised: {exc.errors()[0]['msg'] if exc.errors() else exc}"[:2000],
+                f"not an alert message: {exc.errors()[0]['msg'] if exc.errors() else exc}"[:2000],
                 (m.value or b"").decode("utf-8", "replace").replace("\x00", "\ufffd"),
             )
             for m, exc in rejected

@@ -11,15 +11,19 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
-from shaobing_contracts.alert import AlertRaised
-from shaobing_contracts.codec import decode
+from shaobing_contracts.alert import AlertRaised, AlertWithdrawn
+from shaobing_contracts.codec import decode_alert_message
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.kafka import header
 
-from ..adapters.alert_store import keep_rejected, store_alerts
+from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
 
 log = structlog.get_logger()
-STORED = Counter("shaobing_alerts_stored_total", "Alerts stored", ["outcome"])
+STORED = Counter(
+    "shaobing_alerts_stored_total",
+    "alerts.v1 messages by what they did: new, duplicate, restored, withdrawn",
+    ["outcome"],
+)
 REJECTED = Counter("shaobing_alerts_rejected_messages_total", "alerts.v1 messages not decodable")
 INGEST_TO_ALERT = Histogram(
     "shaobing_ingest_to_alert_seconds",
@@ -56,11 +60,13 @@ class AlertConsumer:
             await self._consumer.stop()
 
     async def _store(self, messages: list) -> None:
-        alerts, cids, rejected = [], [], []
+        # Per alert id only the last message of the batch counts: the matcher sends the whole
+        # current picture after every event, in order on the person's partition.
+        latest: dict = {}
+        rejected = []
         for message in messages:
             try:
-                alerts.append(decode(AlertRaised, message.value))
-                cids.append(header(message.headers, "correlation_id"))
+                decoded = decode_alert_message(message.value)
             except ValidationError as exc:
                 REJECTED.inc()
                 log.error(
@@ -70,17 +76,31 @@ class AlertConsumer:
                     offset=message.offset,
                 )
                 rejected.append((message, exc))
+                continue
+            latest.pop(decoded.id, None)
+            latest[decoded.id] = (decoded, header(message.headers, "correlation_id"))
+        raised = [(m, cid) for m, cid in latest.values() if isinstance(m, AlertRaised)]
+        withdrawn = [m for m, _ in latest.values() if isinstance(m, AlertWithdrawn)]
+        alerts = [a for a, _ in raised]
         async with self._pool.acquire() as conn, conn.transaction():
-            new = await store_alerts(conn, alerts, cids)
+            new = await store_alerts(conn, alerts, [cid for _, cid in raised])
+            restored = await restore_alerts(conn, [a.id for a in alerts])
+            gone = await withdraw_alerts(conn, withdrawn)
             await keep_rejected(conn, rejected)
-        STORED.labels("new").inc(new)
-        STORED.labels("duplicate").inc(len(alerts) - new)
+        self._count(alerts, new, restored, gone)
+
+    def _count(self, alerts: list[AlertRaised], new: set, restored: int, gone: int) -> None:
+        STORED.labels("new").inc(len(new))
+        STORED.labels("duplicate").inc(len(alerts) - len(new) - restored)
+        STORED.labels("restored").inc(restored)
+        STORED.labels("withdrawn").inc(gone)
         now = time.time()
         for alert in alerts:
-            ingested = min(e.provenance.ingested_at for e in alert.evidence)
-            INGEST_TO_ALERT.observe(max(0.0, now - ingested.timestamp()))
-        if new:
-            log.info("alerts_stored", new=new, duplicates=len(alerts) - new)
+            if alert.id in new and alert.evidence:
+                ingested = min(e.provenance.ingested_at for e in alert.evidence)
+                INGEST_TO_ALERT.observe(max(0.0, now - ingested.timestamp()))
+        if new or restored or gone:
+            log.info("alerts_stored", new=len(new), restored=restored, withdrawn=gone)
 
 
 async def run_forever(consumer: AlertConsumer) -> None:

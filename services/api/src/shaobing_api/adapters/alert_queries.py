@@ -10,7 +10,7 @@ import asyncpg
 
 _COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
     action, status, due_date, overpaid_months, overpaid_amount, evidence, explanation,
-    raised_at, stored_at, seq"""
+    raised_at, stored_at, withdrawn_at, withdrawal, seq"""
 
 
 @dataclass(frozen=True)

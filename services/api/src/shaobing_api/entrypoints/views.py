@@ -32,6 +32,8 @@ class AlertPublic(BaseModel):
     explanation: dict[str, str]
     raised_at: datetime
     stored_at: datetime
+    withdrawn_at: datetime | None = None  # its facts were retracted (status WITHDRAWN if undecided)
+    withdrawal: dict[str, str] | None = None  # why, zh_cn and en
 
     @field_serializer("overpaid_amount")
     def _money(self, value: Decimal) -> str:

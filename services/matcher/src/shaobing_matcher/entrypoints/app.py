@@ -17,11 +17,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from shaobing_contracts.codec import decode, decode_person_event, encode
 from shaobing_contracts.enrolment import EnrolmentRecorded
 from shaobing_contracts.topics import Topic
+from shaobing_rules.files import RuleFiles
 from shaobing_runtime.logging import configure_logging
 
 from ..adapters.dead_letters import dead_letter
 from ..config import MatcherSettings
-from ..domain.matching import Clock, apply
+from ..domain.clock import Clock
+from ..domain.evaluation import RuleBook
+from ..domain.matching import apply
 from ..domain.membership import person_enrolments
 from ..domain.person import PersonState
 
@@ -32,6 +35,13 @@ CHANGELOG_END_MARKER = b"\x00changelog-end"
 settings = MatcherSettings()
 EVENTS = Counter("shaobing_matcher_events_total", "Events processed by the matcher", ["type"])
 ALERTS = Counter("shaobing_matcher_alerts_raised_total", "Alerts emitted", ["rule_id"])
+WITHDRAWN = Counter(
+    "shaobing_matcher_alerts_withdrawn_total", "Alert withdrawals emitted", ["rule_id"]
+)
+RULE_FAILURES = Counter(
+    "shaobing_matcher_rule_failures_total", "Rule evaluations that failed", ["rule_id"]
+)
+rules = RuleFiles(settings.rules_dir)  # invalid rules stop the worker at start
 FAILED = Counter(
     "shaobing_matcher_dead_letters_total", "Events the matcher dead-lettered", ["topic"]
 )
@@ -69,7 +79,9 @@ def _raw_topic(*names: str) -> faust.TopicT:
 
 
 enrolments_in = _raw_topic(Topic.ENROLMENTS)
-person_events = _raw_topic(Topic.DEATH, Topic.PERSON_ENROLMENTS)
+person_events = _raw_topic(
+    Topic.DEATH, Topic.HUKOU, Topic.MARRIAGE, Topic.SOCIAL_SECURITY, Topic.PERSON_ENROLMENTS
+)
 person_enrolments_out = _raw_topic(Topic.PERSON_ENROLMENTS)
 alerts_out = _raw_topic(Topic.ALERTS)
 dead_letters_out = _raw_topic(Topic.DEAD_LETTERS)
@@ -140,12 +152,21 @@ async def match(stream: faust.StreamT) -> None:
     """Each person's facts and enrolments, in arrival order, through the rules."""
     async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
         clock = _clock()
+        book = RuleBook.on(_current_rules(), clock)
         for event in events:
-            await _guarded(_match, event, clock)
+            await _guarded(_match, event, book, clock)
         await commit_processed(events, persons)
 
 
-async def _match(event: EventT, clock: Clock) -> None:
+def _current_rules():
+    if rules.refresh():
+        log.info("rules_reloaded", rules=[r.name for r in rules.rule_set.rules])
+    elif rules.error is not None:
+        log.error("rules_not_reloaded", error=str(rules.error))
+    return rules.rule_set
+
+
+async def _match(event: EventT, book: RuleBook, clock: Clock) -> None:
     message = decode_person_event(event.value)
     stored = persons.get(event.key)
     state = (
@@ -153,11 +174,17 @@ async def _match(event: EventT, clock: Clock) -> None:
         if stored
         else PersonState(id_number=message.id_number)
     )
-    state, alerts = apply(state, message, clock)
-    persons[event.key] = state.model_dump_json().encode()
-    for alert in alerts:
+    outcome = apply(state, message, book, clock)
+    persons[event.key] = outcome.state.model_dump_json().encode()
+    for alert in outcome.raised:
         await alerts_out.send(key=event.key, value=encode(alert), headers=event.headers)
         ALERTS.labels(alert.rule_id).inc()
+    for withdrawal in outcome.withdrawn:
+        await alerts_out.send(key=event.key, value=encode(withdrawal), headers=event.headers)
+        WITHDRAWN.labels(withdrawal.rule_id).inc()
+    for failure in outcome.failures:
+        RULE_FAILURES.labels(failure.rule_id).inc()
+        log.error("rule_failed", error=str(failure), partition=event.message.partition)
     EVENTS.labels(message.event_type).inc()
 
 

@@ -1,0 +1,186 @@
+"""Rules over a person's state: the alerts whose facts hold, and those whose facts no longer do.
+
+Level-based, so the arrival order of facts and enrolments does not matter: after every event the
+full set of alerts the state supports is computed. Each is sent again every time (the alerts
+service ignores what it has); an alert that no longer holds is withdrawn, and its withdrawal is
+sent again with every later evaluation, so neither is lost if the worker dies between the state
+write and the send. An alert whose enrolment is no longer ACTIVE is kept, not sent: its fate is
+the case worker's, and a payment stopped because of it does not withdraw it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
+from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
+from shaobing_rules.definitions import MemberFilter, RuleDefinition
+from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet
+
+from . import explanations
+from .clock import Clock
+from .payout_calendar import months_paid_after, next_cutoff, overpaid_amount
+from .person import AlertRef, EnrolmentLink, PersonState
+from .variables import Fact, enrolment_variables, facts_of, person_variables
+
+_ALERT_NAMESPACE = uuid.UUID("4f6a1c52-0d1e-4b7e-9a43-5e1f4c8a2b10")
+
+
+def alert_id(rule_id: str, enrolment_id: str, fact_key: str) -> uuid.UUID:
+    """The same rule, enrolment and fact always give the same alert id (whatever the version)."""
+    return uuid.uuid5(_ALERT_NAMESPACE, f"{rule_id}|{enrolment_id}|{fact_key}")
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """The rules in force on one day, with what they read."""
+
+    rule_set: RuleSet
+    rules: tuple[Rule, ...]
+
+    @classmethod
+    def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
+        return cls(rule_set, tuple(rule_set.in_force(clock.today)))
+
+    def title(self, rule_id: str) -> Explanation:
+        titles = [r.definition.title for r in self.rule_set.rules if r.definition.id == rule_id]
+        if not titles:
+            return Explanation(zh_cn=rule_id, en=rule_id)
+        return Explanation(zh_cn=titles[-1].zh_cn, en=titles[-1].en)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: PersonState
+    raised: list[AlertRaised]
+    withdrawn: list[AlertWithdrawn]
+    failures: list[RuleFailed] = field(default_factory=list)  # rules that failed on this person
+
+
+def evaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:
+    """Every rule in force over every enrolment the person belongs to."""
+    holding: dict[str, tuple[AlertRef, AlertRaised | None]] = {}
+    failures: list[RuleFailed] = []
+    person = person_variables(state, clock.today)
+    for link in state.enrolments.values():
+        context = {
+            "person": person,
+            "enrolment": enrolment_variables(link),
+            "threshold": book.rule_set.thresholds_for(link.enrolment.area_code),
+            "constants": dict(book.rule_set.constants),
+            "today": clock.today.isoformat(),
+        }
+        for rule in book.rules:
+            if not _applies(rule.definition, link):
+                continue
+            try:
+                holding |= _holding(state, rule, link, context, clock)
+            except RuleFailed as failure:  # one broken rule must not stop the others
+                failures.append(failure)
+    return _settled(state, holding, book, clock, failures)
+
+
+def _applies(rule: RuleDefinition, link: EnrolmentLink) -> bool:
+    if rule.programs is not None and link.enrolment.program not in rule.programs:
+        return False
+    if rule.members is MemberFilter.BENEFICIARY:
+        return link.role is MemberRole.BENEFICIARY
+    if rule.members is MemberFilter.MEMBER:
+        return link.role is MemberRole.MEMBER
+    return True
+
+
+def _holding(
+    state: PersonState, rule: Rule, link: EnrolmentLink, context: dict[str, Any], clock: Clock
+) -> dict[str, tuple[AlertRef, AlertRaised | None]]:
+    found = {}
+    for fact in facts_of(state, rule.definition.fact, link):
+        variables = {**context, "fact": fact.variables}
+        if not rule.holds(variables):
+            continue
+        ref = AlertRef(
+            rule_id=rule.definition.id,
+            enrolment_id=link.enrolment.enrolment_id,
+            fact_key=fact.key,
+        )
+        active = link.enrolment.status is EnrolmentStatus.ACTIVE
+        alert = _alert(state, rule, link, fact, variables, clock) if active else None
+        found[str(alert_id(ref.rule_id, ref.enrolment_id, ref.fact_key))] = (ref, alert)
+    return found
+
+
+def _alert(
+    state: PersonState,
+    rule: Rule,
+    link: EnrolmentLink,
+    fact: Fact,
+    variables: dict[str, Any],
+    clock: Clock,
+) -> AlertRaised:
+    definition, enrolment = rule.definition, link.enrolment
+    months = 0
+    if definition.recover_overpayment:
+        months = months_paid_after(
+            fact.occurred_on,
+            known_on=fact.known_on,
+            start_month=enrolment.start_month,
+            cutoff_day=clock.cutoff_day,
+        )
+    amount = overpaid_amount(months, enrolment.monthly_amount)
+    zh, en = rule.explain(variables)
+    return AlertRaised(
+        id=alert_id(definition.id, enrolment.enrolment_id, fact.key),
+        rule_id=definition.id,
+        rule_version=definition.version,
+        fact_key=fact.key,
+        enrolment_id=enrolment.enrolment_id,
+        program=enrolment.program,
+        id_number=state.id_number,
+        area_code=enrolment.area_code,
+        severity=definition.severity,
+        action=definition.action,
+        due_date=next_cutoff(clock.today, clock.cutoff_day),
+        overpaid_months=months,
+        overpaid_amount=amount,
+        evidence=fact.evidence,
+        explanation=explanations.with_overpayment(zh, en, months, amount),
+        raised_at=clock.now,
+    )
+
+
+def _settled(
+    state: PersonState,
+    holding: dict[str, tuple[AlertRef, AlertRaised | None]],
+    book: RuleBook,
+    clock: Clock,
+    failures: list[RuleFailed],
+) -> Outcome:
+    failed = {f.rule_id for f in failures}  # what a failing rule raised before stays as it was
+    kept = {aid: ref for aid, ref in state.raised.items() if ref.rule_id in failed}
+    raised = kept | {
+        aid: ref for aid, (ref, alert) in holding.items() if alert or aid in state.raised
+    }
+    gone = {aid: ref for aid, ref in state.raised.items() if aid not in holding | kept}
+    withdrawn = {aid: ref for aid, ref in (state.withdrawn | gone).items() if aid not in holding}
+    return Outcome(
+        state.model_copy(update={"raised": raised, "withdrawn": withdrawn}),
+        [alert for _, alert in holding.values() if alert],
+        [_withdrawal(state, aid, ref, book, clock) for aid, ref in withdrawn.items()],
+        failures,
+    )
+
+
+def _withdrawal(
+    state: PersonState, aid: str, ref: AlertRef, book: RuleBook, clock: Clock
+) -> AlertWithdrawn:
+    return AlertWithdrawn(
+        id=uuid.UUID(aid),
+        rule_id=ref.rule_id,
+        enrolment_id=ref.enrolment_id,
+        fact_key=ref.fact_key,
+        id_number=state.id_number,
+        reason=explanations.withdrawn(book.title(ref.rule_id)),
+        withdrawn_at=clock.now,
+    )

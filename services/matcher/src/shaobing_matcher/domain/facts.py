@@ -1,0 +1,188 @@
+"""Folding one event into a person's state: the latest facts of each source, and enrolments.
+
+Events of one source arrive for a person in the order they happened upstream (one partition per
+person); sources interleave in any order, which the rules do not depend on.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from shaobing_contracts.alert import Evidence
+from shaobing_contracts.codec import AnyPersonEvent
+from shaobing_contracts.death import DeathRegistered, DeathRetracted
+from shaobing_contracts.enrolment import PersonEnrolment
+from shaobing_contracts.hukou import (
+    HouseholdChanged,
+    PersonMoved,
+    PersonMovedOut,
+    PersonRegistered,
+    RegistrationCancelled,
+)
+from shaobing_contracts.id_number import mask_id_number
+from shaobing_contracts.marriage import MarriageRegistered, MarriageRetracted
+from shaobing_contracts.social_security import (
+    EmploymentEnded,
+    EmploymentStarted,
+    PensionAmountChanged,
+    PensionEnded,
+    PensionStarted,
+    UnemploymentBenefitEnded,
+    UnemploymentBenefitStarted,
+)
+from shaobing_contracts.source_event import SourceEvent
+
+from .person import (
+    DeathFact,
+    EnrolmentLink,
+    MarriageFact,
+    PersonState,
+    RegistrationFact,
+    SocialFact,
+)
+
+_BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at", "provenance"}
+
+
+def evidence_of(event: SourceEvent) -> Evidence:
+    """The event as evidence: what it says (ID numbers masked) and where it came from."""
+    facts = event.model_dump(mode="json", exclude=_BASE_FIELDS)
+    return Evidence(
+        event_id=event.event_id,
+        event_type=event.event_type,
+        recorded_at=event.recorded_at,
+        provenance=event.provenance,
+        facts={k: _masked(k, v) for k, v in facts.items()},
+    )
+
+
+def _masked(name: str, value: Any) -> Any:
+    return mask_id_number(value) if name.endswith("_id") and isinstance(value, str) else value
+
+
+def fold(state: PersonState, event: AnyPersonEvent) -> PersonState:
+    """The state after `event`."""
+    if isinstance(event, PersonEnrolment):
+        return _enrolment(state, event)
+    if isinstance(event, DeathRegistered | DeathRetracted):
+        return _death(state, event)
+    if isinstance(event, MarriageRegistered | MarriageRetracted):
+        return _marriage(state, event)
+    if isinstance(event, PersonRegistered | PersonMoved | PersonMovedOut | RegistrationCancelled):
+        return state.model_copy(update={"registration": _registration(state, event)})
+    if isinstance(event, HouseholdChanged):
+        return _household(state, event)
+    return state.model_copy(update={"social": _social(state.social, event)})
+
+
+def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
+    enrolments = dict(state.enrolments)
+    key = event.enrolment.enrolment_id
+    if event.role is None:
+        enrolments.pop(key, None)
+    else:
+        known = enrolments.get(key)
+        first = min(known.first_recorded_at, event.recorded_at) if known else event.recorded_at
+        enrolments[key] = EnrolmentLink(
+            role=event.role, enrolment=event.enrolment, first_recorded_at=first
+        )
+    return state.model_copy(update={"enrolments": enrolments})
+
+
+def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> PersonState:
+    deaths = {k: v for k, v in state.deaths.items() if k != event.certificate_no}
+    if isinstance(event, DeathRegistered):
+        deaths[event.certificate_no] = DeathFact(
+            certificate_no=event.certificate_no,
+            date_of_death=event.date_of_death,
+            death_source=event.death_source.value,
+            recorded_at=event.recorded_at,
+            evidence=evidence_of(event),
+        )
+    return state.model_copy(update={"deaths": deaths})
+
+
+def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:
+    marriages = {k: v for k, v in state.marriages.items() if k != event.registration_no}
+    if isinstance(event, MarriageRegistered):
+        marriages[event.registration_no] = MarriageFact(
+            registration_no=event.registration_no,
+            kind=event.kind.value,
+            spouse_id=event.spouse_id,
+            registered_on=event.registered_on,
+            recorded_at=event.recorded_at,
+            evidence=evidence_of(event),
+        )
+    return state.model_copy(update={"marriages": marriages})
+
+
+def _registration(state: PersonState, event: SourceEvent) -> RegistrationFact:
+    previous = state.registration
+    if isinstance(event, PersonRegistered):
+        status, area, household = event.status.value, event.area_code, event.household_no
+    elif isinstance(event, PersonMoved):
+        status, area = "ACTIVE", event.to_area
+    elif isinstance(event, PersonMovedOut):
+        status, area = "MOVED_OUT", event.from_area
+    else:
+        status, area = event.reason.value, event.area_code
+    if not isinstance(event, PersonRegistered):
+        household = previous.household_no if previous else ""
+    return RegistrationFact(
+        status=status,
+        area_code=area,
+        household_no=household,
+        occurred_on=event.occurred_on,
+        recorded_at=event.recorded_at,
+        evidence=evidence_of(event),
+    )
+
+
+def _household(state: PersonState, event: HouseholdChanged) -> PersonState:
+    if state.registration is None:
+        return state
+    registration = state.registration.model_copy(update={"household_no": event.to_household_no})
+    return state.model_copy(update={"registration": registration})
+
+
+def _social(previous: SocialFact | None, event: SourceEvent) -> SocialFact:
+    changes, aspect = _social_changes(event)
+    base = previous or SocialFact(occurred_on=event.occurred_on, recorded_at=event.recorded_at)
+    evidence = {**base.evidence, aspect: evidence_of(event)}
+    return base.model_copy(
+        update={
+            **changes,
+            "occurred_on": event.occurred_on,
+            "recorded_at": event.recorded_at,
+            "evidence": evidence,
+        }
+    )
+
+
+def _social_changes(event: SourceEvent) -> tuple[dict[str, Any], str]:
+    if isinstance(event, PensionStarted):
+        return {"pension_status": "RECEIVING", "pension_monthly_amount": event.monthly_amount}, (
+            "pension"
+        )
+    if isinstance(event, PensionAmountChanged):
+        return {"pension_monthly_amount": event.to_amount}, "pension"
+    if isinstance(event, PensionEnded):
+        return {"pension_status": event.pension_status.value}, "pension"
+    if isinstance(event, EmploymentStarted):
+        return {
+            "employment_status": event.employment_status.value,
+            "employer_uscc": event.employer_uscc,
+            "contribution_base": event.contribution_base,
+        }, "employment"
+    if isinstance(event, EmploymentEnded):
+        return {
+            "employment_status": event.employment_status.value,
+            "employer_uscc": None,
+            "contribution_base": Decimal(0),
+        }, "employment"
+    if isinstance(event, UnemploymentBenefitStarted):
+        return {"unemployment_benefit": event.monthly_amount}, "unemployment"
+    if isinstance(event, UnemploymentBenefitEnded):
+        return {"unemployment_benefit": Decimal(0)}, "unemployment"
+    raise TypeError(f"not a person event: {type(event).__name__}")

@@ -1,0 +1,161 @@
+"""A person's state as the variables a rule sees (shaobing_rules.variables defines the shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from shaobing_contracts.alert import Evidence
+from shaobing_contracts.id_number import birth_date_of, is_male, mask_id_number
+from shaobing_rules.definitions import FactKind
+
+from .explanations import PROGRAM_ZH
+from .person import EnrolmentLink, PersonState
+
+
+def instant(moment: datetime) -> str:
+    """UTC ISO text: instants compare correctly as text in CEL."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def person_variables(state: PersonState, today: date) -> dict[str, Any]:
+    registration = state.registration
+    return {
+        "masked_id": mask_id_number(state.id_number),
+        "age": age_on(birth_date_of(state.id_number), today),
+        "gender": "MALE" if is_male(state.id_number) else "FEMALE",
+        "alive": not state.deaths,
+        "registration_status": registration.status if registration else "UNKNOWN",
+        "area_code": registration.area_code if registration else "",
+        "marital_status": state.marital_status(),
+    }
+
+
+def enrolment_variables(link: EnrolmentLink) -> dict[str, Any]:
+    enrolment = link.enrolment
+    return {
+        "enrolment_id": enrolment.enrolment_id,
+        "program": enrolment.program.value,
+        "program_zh": PROGRAM_ZH[enrolment.program.value],
+        "role": link.role.value,
+        "area_code": enrolment.area_code,
+        "status": enrolment.status.value,
+        "monthly_amount": float(enrolment.monthly_amount),
+        "start_month": enrolment.start_month,
+        "first_recorded_at": instant(link.first_recorded_at),
+    }
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str  # what makes it this fact: one alert per rule, enrolment and key
+    details: dict[str, Any]  # what a rule sees of it besides when
+    evidence: list[Evidence]
+    occurred_on: date
+    recorded_at: datetime
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return {
+            **self.details,
+            "occurred_on": self.occurred_on.isoformat(),
+            "recorded_at": instant(self.recorded_at),
+            "known_at": instant(self.known_at),
+        }
+
+    @property
+    def known_at(self) -> datetime:
+        """When Shaobing first learned it (ingested), which may be long after it was recorded."""
+        return min((e.provenance.ingested_at for e in self.evidence), default=self.recorded_at)
+
+    @property
+    def known_on(self) -> date:
+        """The local day it was recorded: payments after it were made knowingly."""
+        return self.recorded_at.date()
+
+
+def facts_of(state: PersonState, kind: FactKind, link: EnrolmentLink) -> Iterator[Fact]:
+    """Each fact of `kind`, as seen from the enrolment `link`."""
+    yield from _FACTS[kind](state, link)
+
+
+def _deaths(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+    death = state.death()
+    if death is None:  # every certificate of one death is one fact: the person died
+        return
+    details = {
+        "certificate_no": death.certificate_no,
+        "date_of_death": death.date_of_death.isoformat(),
+        "death_source": death.death_source,
+    }
+    evidence = [d.evidence for d in sorted(state.deaths.values(), key=lambda d: d.date_of_death)]
+    key = f"death:{state.id_number}"
+    yield Fact(key, details, evidence, death.date_of_death, death.recorded_at)
+
+
+def _marriages(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+    for m in state.marriages.values():
+        details = {
+            "registration_no": m.registration_no,
+            "kind": m.kind,
+            "spouse_masked_id": mask_id_number(m.spouse_id),
+            "registered_on": m.registered_on.isoformat(),
+        }
+        key = f"marriage:{m.registration_no}"
+        yield Fact(key, details, [m.evidence], m.registered_on, m.recorded_at)
+
+
+def _registration(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+    r, paying = state.registration, link.enrolment.area_code
+    if r is None:
+        return
+    details = {
+        "status": r.status,
+        "area_code": r.area_code,
+        "same_district": r.area_code[:6] == paying[:6],
+        "same_community": r.area_code == paying,
+        "household_no": r.household_no,
+    }
+    key = f"registration:{r.status}:{r.area_code}"
+    yield Fact(key, details, [r.evidence], r.occurred_on, r.recorded_at)
+
+
+def _social(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+    s = state.social
+    if s is None:
+        return
+    details = {
+        "pension_status": s.pension_status,
+        "pension_monthly_amount": float(s.pension_monthly_amount),
+        "employment_status": s.employment_status,
+        "contribution_base": float(s.contribution_base),
+        "unemployment_benefit": float(s.unemployment_benefit),
+    }
+    key = f"social:{s.pension_status}:{s.employment_status}:{s.employer_uscc or '-'}"
+    yield Fact(key, details, list(s.evidence.values()), s.occurred_on, s.recorded_at)
+
+
+def _other_enrolments(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+    for other in state.enrolments.values():
+        if other.enrolment.enrolment_id == link.enrolment.enrolment_id:
+            continue
+        details = enrolment_variables(other)
+        del details["monthly_amount"], details["start_month"]
+        details["same_district"] = other.enrolment.area_code[:6] == link.enrolment.area_code[:6]
+        first = other.first_recorded_at
+        yield Fact(f"enrolment:{other.enrolment.enrolment_id}", details, [], first.date(), first)
+
+
+_FACTS = {
+    FactKind.DEATH: _deaths,
+    FactKind.MARRIAGE: _marriages,
+    FactKind.REGISTRATION: _registration,
+    FactKind.SOCIAL: _social,
+    FactKind.ENROLMENT: _other_enrolments,
+}
