@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shaobing_contracts.alert import Action, Severity
 from shaobing_contracts.enrolment import Program
+from shaobing_contracts.notification import Stage
 
 
 class FactKind(StrEnum):
@@ -56,17 +57,49 @@ class RuleDefinition(BaseModel):
     explanation: Texts  # jinja2 templates over the same variables as `when`
 
 
+class PolicyScope(StrEnum):
+    PERSON = "person"  # once per person (per fact of `fact`, when given)
+    ENROLMENT = "enrolment"  # per enrolment the person belongs to (per fact, when given)
+
+
+class Recipient(StrEnum):
+    PERSON = "person"
+    SPOUSE = "spouse"  # the person's spouse by the latest marriage registration
+
+
+class PolicyDefinition(BaseModel):
+    """One version of one policy (政策找人): who to contact about which benefit, and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{2,63}$")
+    version: int = Field(ge=1)
+    effective_from: date
+    scope: PolicyScope = PolicyScope.PERSON
+    fact: FactKind | None = None
+    members: MemberFilter = MemberFilter.ANY  # scope enrolment only
+    programs: tuple[Program, ...] | None = None  # scope enrolment only
+    notify: Recipient = Recipient.PERSON
+    when: str = Field(min_length=1)  # CEL giving a bool
+    period: str = Field(min_length=1)  # CEL giving a string: one notification per period
+    benefit: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+    stage: Stage = Stage.ELIGIBLE
+    title: Texts
+    explanation: Texts
+
+
 _AREA_PREFIX = re.compile(r"^(default|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")
 
 
 class RuleFile(BaseModel):
-    """One YAML file: thresholds by area, constants, rules."""
+    """One YAML file: thresholds by area, constants, rules and policies."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     thresholds: dict[str, dict[str, Decimal]] = {}
     constants: dict[str, Any] = {}
     rules: list[RuleDefinition] = []
+    policies: list[PolicyDefinition] = []
 
     @field_validator("thresholds")
     @classmethod

@@ -8,7 +8,7 @@ import yaml
 from jinja2 import TemplateError
 from pydantic import ValidationError
 
-from .definitions import RuleFile
+from .definitions import PolicyScope, RuleFile
 from .rule_set import Rule, RuleFailed, RuleSet
 from .variables import example_variables
 
@@ -25,15 +25,10 @@ def load_rule_set(directory: Path) -> RuleSet:
         problems.append(f"{directory}: no rule files (*.yaml)")
     thresholds = {k: v for f in files.values() if f for k, v in f.thresholds.items()}
     constants = {k: v for f in files.values() if f for k, v in f.constants.items()}
-    rules = [
-        rule
-        for name, f in files.items()
-        if f
-        for d in f.rules
-        if (rule := _compiled(d, name, problems)) is not None
-    ]
-    rule_set = RuleSet(tuple(rules), thresholds, constants)
-    problems += _duplicates(rules) + _failures_on_examples(rule_set)
+    rules = _all_compiled([(n, d) for n, f in files.items() if f for d in f.rules], problems)
+    policies = _all_compiled([(n, d) for n, f in files.items() if f for d in f.policies], problems)
+    rule_set = RuleSet(tuple(rules), thresholds, constants, tuple(policies))
+    problems += _duplicates(rules) + _duplicates(policies) + _failures_on_examples(rule_set)
     if problems:
         raise RuleSetError("invalid rules:\n" + "\n".join(f"- {p}" for p in problems))
     return rule_set
@@ -51,12 +46,17 @@ def _read(path: Path, problems: list[str]) -> RuleFile | None:
     return None
 
 
+def _all_compiled(definitions: list, problems: list[str]) -> list[Rule]:
+    compiled = [_compiled(d, source, problems) for source, d in definitions]
+    return [rule for rule in compiled if rule is not None]
+
+
 def _compiled(definition, source: str, problems: list[str]) -> Rule | None:
     where = f"{source}: {definition.id} v{definition.version}"
     try:
         return Rule.compile(definition, source)
-    except ValueError as exc:
-        problems.append(f"{where}: when: {exc}")
+    except ValueError as exc:  # CEL: the message quotes the expression (when or period)
+        problems.append(f"{where}: {exc}")
     except TemplateError as exc:
         problems.append(f"{where}: explanation: {exc}")
     return None
@@ -74,14 +74,20 @@ def _duplicates(rules: list[Rule]) -> list[str]:
 
 
 def _failures_on_examples(rule_set: RuleSet) -> list[str]:
-    """Run every condition and template once on example values: unknown fields fail here."""
+    """Run every condition, period and template once on example values: unknown fields fail
+    here, not on the first real person."""
     thresholds = rule_set.thresholds_for("310110001001")
+    constants = dict(rule_set.constants)
     problems = []
-    for rule in rule_set.rules:
-        variables = example_variables(rule.definition.fact, thresholds, dict(rule_set.constants))
+    for rule in (*rule_set.rules, *rule_set.policies):
+        d = rule.definition
+        per_enrolment = getattr(d, "scope", PolicyScope.ENROLMENT) is PolicyScope.ENROLMENT
+        variables = example_variables(d.fact, thresholds, constants, per_enrolment=per_enrolment)
         try:
             rule.holds(variables)
             rule.explain(variables)
+            if rule.period_expression is not None:
+                rule.period(variables)
         except RuleFailed as exc:
             problems.append(f"{rule.source}: {exc}")
     return problems

@@ -1,8 +1,11 @@
-"""Compiled rules and the set in force on a day: conditions in CEL, explanations as templates."""
+"""Compiled rules and policies, and the set in force on a day.
+
+Conditions (and a policy's period) are CEL, explanations jinja2 templates in a sandbox.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -12,9 +15,10 @@ import cel
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from .definitions import RuleDefinition
+from .definitions import PolicyDefinition, RuleDefinition
 
 _TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+Definition = RuleDefinition | PolicyDefinition
 
 
 class RuleFailed(Exception):
@@ -27,20 +31,25 @@ class RuleFailed(Exception):
 
 @dataclass(frozen=True)
 class Rule:
-    definition: RuleDefinition
+    """A compiled rule or policy (a policy also has a period)."""
+
+    definition: Definition
     source: str  # the file it came from
     condition: cel.Program = field(repr=False)
     templates: tuple[Template, Template] = field(repr=False)  # zh_cn, en
+    period_expression: cel.Program | None = field(default=None, repr=False)
 
     @classmethod
-    def compile(cls, definition: RuleDefinition, source: str) -> Rule:
-        """Raises ValueError (CEL) or jinja2.TemplateSyntaxError naming nothing: see loading."""
+    def compile(cls, definition: Definition, source: str) -> Rule:
+        """Raises ValueError (CEL) or jinja2.TemplateSyntaxError: loading names the rule."""
         texts = definition.explanation
+        period = getattr(definition, "period", None)
         return cls(
             definition,
             source,
-            cel.compile(definition.when),
+            _cel("when", definition.when),
             (_TEMPLATES.from_string(texts.zh_cn), _TEMPLATES.from_string(texts.en)),
+            _cel("period", period) if period else None,
         )
 
     @property
@@ -48,12 +57,18 @@ class Rule:
         return f"{self.definition.id} v{self.definition.version}"
 
     def holds(self, variables: Mapping[str, Any]) -> bool:
-        try:
-            result = self.condition.execute(dict(variables))
-        except Exception as exc:  # cel raises KeyError, TypeError, ValueError, RuntimeError
-            raise self._failed(f"when: {type(exc).__name__}: {exc}") from exc
+        result = self._run(self.condition, variables, "when")
         if not isinstance(result, bool):
             raise self._failed(f"when: gives {type(result).__name__}, not a bool")
+        return result
+
+    def period(self, variables: Mapping[str, Any]) -> str:
+        """A policy's period: one notification per person, policy and period."""
+        if self.period_expression is None:
+            raise self._failed("period: a rule has none")
+        result = self._run(self.period_expression, variables, "period")
+        if not isinstance(result, str) or not result:
+            raise self._failed(f"period: gives {type(result).__name__}, not a non-empty string")
         return result
 
     def explain(self, variables: Mapping[str, Any]) -> tuple[str, str]:
@@ -63,33 +78,55 @@ class Rule:
         except Exception as exc:
             raise self._failed(f"explanation: {exc}") from exc
 
+    def _run(self, program: cel.Program, variables: Mapping[str, Any], what: str) -> object:
+        try:
+            return program.execute(dict(variables))
+        except Exception as exc:  # cel raises KeyError, TypeError, ValueError, RuntimeError
+            raise self._failed(f"{what}: {type(exc).__name__}: {exc}") from exc
+
     def _failed(self, problem: str) -> RuleFailed:
         return RuleFailed(self.definition.id, f"{self.name}: {problem}")
 
 
+def _cel(field_name: str, expression: str) -> cel.Program:
+    try:
+        return cel.compile(expression)
+    except ValueError as exc:
+        raise ValueError(f"{field_name}: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class RuleSet:
-    """Every version of every rule, with the thresholds and constants the rules read."""
+    """Every version of every rule and policy, with the thresholds and constants they read."""
 
     rules: tuple[Rule, ...] = ()
     thresholds: Mapping[str, Mapping[str, Decimal]] = field(default_factory=dict)
     constants: Mapping[str, Any] = field(default_factory=dict)
+    policies: tuple[Rule, ...] = ()
 
     def in_force(self, day: date) -> list[Rule]:
-        """Per rule id, the highest version whose effective_from is on or before `day`."""
-        current: dict[str, Rule] = {}
-        for rule in self.rules:
-            d = rule.definition
-            if d.effective_from <= day and (
-                d.id not in current or d.version > current[d.id].definition.version
-            ):
-                current[d.id] = rule
-        return sorted(current.values(), key=lambda r: r.definition.id)
+        """The verification rules in force on `day`."""
+        return _in_force(self.rules, day)
+
+    def policies_in_force(self, day: date) -> list[Rule]:
+        return _in_force(self.policies, day)
 
     def thresholds_for(self, area_code: str) -> dict[str, float]:
         """Each threshold at its most specific area prefix of `area_code` (else its default)."""
         thresholds = self.thresholds.items()
         return {name: float(_most_specific(by_area, area_code)) for name, by_area in thresholds}
+
+
+def _in_force(rules: Sequence[Rule], day: date) -> list[Rule]:
+    """Per id, the highest version whose effective_from is on or before `day`."""
+    current: dict[str, Rule] = {}
+    for rule in rules:
+        d = rule.definition
+        if d.effective_from <= day and (
+            d.id not in current or d.version > current[d.id].definition.version
+        ):
+            current[d.id] = rule
+    return sorted(current.values(), key=lambda r: r.definition.id)
 
 
 def _most_specific(by_area: Mapping[str, Decimal], area_code: str) -> Decimal:

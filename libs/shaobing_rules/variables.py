@@ -16,12 +16,18 @@ VARIABLE_NAMES = ("person", "enrolment", "fact", "threshold", "constants", "toda
 
 PERSON_EXAMPLE: dict[str, Any] = {
     "masked_id": "310110********0021",
-    "age": 81,
+    "birth_date": "1945-12-10",
+    "age": 80,
+    "age_at_next_birthday": 81,
+    "days_to_birthday": 15,  # 0 on the birthday itself
     "gender": "FEMALE",
     "alive": True,
     "registration_status": "ACTIVE",  # UNKNOWN until the household registry has spoken
     "area_code": "310110001001",
     "marital_status": "MARRIED",  # MARRIED, DIVORCED or UNKNOWN
+    "spouse_masked_id": "310110********0032",  # "" unless MARRIED
+    "spouse_age": 83,  # -1 unless MARRIED
+    "programs": ["DIBAO"],  # of the ACTIVE enrolments the person belongs to, in any role
 }
 
 ENROLMENT_EXAMPLE: dict[str, Any] = {
@@ -91,14 +97,22 @@ FACT_EXAMPLES: dict[FactKind, dict[str, Any]] = {
 
 
 def example_variables(
-    kind: FactKind, thresholds: dict[str, float], constants: dict[str, Any]
+    kind: FactKind | None,
+    thresholds: dict[str, float],
+    constants: dict[str, Any],
+    *,
+    per_enrolment: bool = True,
 ) -> dict[str, Any]:
-    """What a rule about `kind` sees, filled with the examples."""
-    return {
+    """What a rule or policy sees, filled with the examples; `fact` and `enrolment` only where
+    it looks at a kind of fact and at each enrolment."""
+    variables: dict[str, Any] = {
         "person": PERSON_EXAMPLE,
-        "enrolment": ENROLMENT_EXAMPLE,
-        "fact": FACT_EXAMPLES[kind],
         "threshold": thresholds,
         "constants": constants,
         "today": "2026-11-25",
     }
+    if per_enrolment:
+        variables["enrolment"] = ENROLMENT_EXAMPLE
+    if kind is not None:
+        variables["fact"] = FACT_EXAMPLES[kind]
+    return variables

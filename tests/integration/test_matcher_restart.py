@@ -15,6 +15,7 @@ from shaobing_dev.stack import Stack, StackConfig, free_port
 from shaobing_runtime.access import Role
 
 from .conftest import AREA, death_of, enrolment, eventually, new_person, token
+from .topic_reader import read_records
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,34 @@ async def _count(url: str, enrolment_ids: list[str]) -> tuple[int, int, int]:
         await conn.close()
 
 
+async def _alerted(url: str, enrolment_ids: list[str]) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "select enrolment_id from alerts where enrolment_id = any($1)", enrolment_ids
+        )
+        return {r["enrolment_id"] for r in rows}
+    finally:
+        await conn.close()
+
+
+def _explain_failure(stack: Stack, person_of: dict[str, str]) -> None:
+    """What the broker holds for each person left without an alert, and the matcher's errors."""
+    alerted = asyncio.run(_alerted(stack.database_url, list(person_of)))
+    topics = ("src.death.v1", "person-enrolments.v1", "alerts.v1", "dead-letters.v1")
+    records = {t: read_records(stack.bootstrap, t) for t in topics}
+    for enrolment_id in sorted(set(person_of) - alerted):
+        key = person_of[enrolment_id].encode()
+        print(f"no alert for {enrolment_id}:")
+        for topic, found in records.items():
+            print(f"  {topic}: {[(r.partition, r.offset) for r in found if r.key == key]}")
+    log = (stack.config.var_dir / "logs" / "matcher.log").read_text(errors="replace")
+    lines = log.splitlines()
+    noted = [line for line in lines if '"error"' in line or "offset_gap" in line]
+    print("matcher errors and gaps:\n" + "\n".join(noted)[-4000:])
+    print("matcher log tail:\n" + "\n".join(lines[-30:]))
+
+
 def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(own_stack):
     stack = own_stack
     api = httpx.Client(
@@ -71,9 +100,7 @@ def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(own_stack):
     try:
         eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
     except BaseException:
-        log = (stack.config.var_dir / "logs" / "matcher.log").read_text(errors="replace")
-        print("matcher log tail:\n" + "\n".join(log.splitlines()[-80:]))
-        print("alerts, enrolments, raised:", asyncio.run(_count(stack.database_url, ids)))
+        _explain_failure(stack, dict(zip(ids, people, strict=True)))
         raise
     alerts, enrolments, raised = asyncio.run(_count(stack.database_url, ids))
     assert (alerts, enrolments, raised) == (len(ids), len(ids), len(ids))

@@ -1,4 +1,5 @@
-"""Rules through the real pipeline: a marriage raises a reassessment, a retraction withdraws."""
+"""Rules and policies through the real pipeline: a marriage raises a reassessment, a retraction
+withdraws, someone turning 80 is found for the old-age allowance."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from datetime import date, datetime
 import httpx
 import orjson
 
+from shaobing_contracts.id_number import birth_date_of, mask_id_number
 from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_delete_event
 from shaobing_runtime.access import Role
 
 from .conftest import alerts_for, death_of, enrolment, eventually, new_person, token
-from .test_all_sources import _change, _days, _post
+from .test_all_sources import TODAY_MICROS, _change, _days, _post
 
 
 def _enrol(api, person: str) -> str:
@@ -87,3 +89,56 @@ def test_the_rules_in_force_are_listed_for_staff_not_for_feeds(stack, api):
         f"{stack.url('api')}/v1/rules", headers=token(Role.FEED, ["310110"]), timeout=10
     )
     assert feed.status_code == 403
+
+
+def _registered_row(person: str, area: str = "310110001001") -> dict:
+    return {
+        "id_number": person,
+        "name": "李桂兰",
+        "gender": "2",
+        "birth_date": _days(birth_date_of(person)),
+        "household_no": f"H-{person[-6:]}",
+        "relation_to_head": "户主",
+        "area_code": area,
+        "address": "杨浦区",
+        "status": "ACTIVE",
+        "updated_at": TODAY_MICROS,
+    }
+
+
+def _notifications(api, **filters) -> list[dict]:
+    response = api.get("/v1/notifications", params={"limit": 500, **filters})
+    response.raise_for_status()
+    return response.json()["items"]
+
+
+def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, ingest):
+    person = new_person(date(1945, 3, 3))  # 81
+
+    _post(ingest, "hukou", [_change("hukou.population", _registered_row(person))])
+
+    def offered() -> list[dict]:
+        return [
+            n
+            for n in _notifications(api, benefit="GAOLING")
+            if n["id_number"] == mask_id_number(person)
+        ]
+
+    [notification] = eventually(offered)
+    assert (notification["policy_id"], notification["period"], notification["status"]) == (
+        "gaoling-eligible",
+        "80",
+        "NEW",
+    )
+    assert "高龄津贴" in notification["explanation"]["zh_cn"]
+
+
+def test_the_daily_tick_runs_on_demand_for_ops_only(stack):
+    url = f"{stack.url('matcher')}/v1/daily-tick"
+
+    ops = httpx.post(url, headers=token(Role.OPS, ["310110"]), timeout=60)
+    caseworker = httpx.post(url, headers=token(Role.CASEWORKER, ["310110"]), timeout=60)
+    anonymous = httpx.post(url, timeout=60)
+
+    assert ops.status_code == 200 and ops.json()["notifications"] >= 0
+    assert (caseworker.status_code, anonymous.status_code) == (403, 401)

@@ -37,7 +37,7 @@ from shaobing_contracts.social_security import (
     PensionStarted,
 )
 from shaobing_matcher.domain.clock import Clock
-from shaobing_matcher.domain.evaluation import RuleBook, alert_id
+from shaobing_matcher.domain.evaluation import Outcome, RuleBook, alert_id
 from shaobing_matcher.domain.matching import apply
 from shaobing_matcher.domain.person import PersonState
 from shaobing_rules.loading import load_rule_set
@@ -244,16 +244,23 @@ def unemployed(person: str = BENEFICIARY) -> EmploymentEnded:
     )
 
 
+def last_outcome(
+    events: Sequence[AnyPersonEvent], *, person: str = BENEFICIARY, clock: Clock = CLOCK
+) -> Outcome:
+    """Apply the events in order; what the last evaluation gave."""
+    state, book = PersonState(id_number=person), RuleBook.on(RULES, clock)
+    for event in events:
+        outcome = apply(state, event, book, clock)
+        state = outcome.state
+    return outcome
+
+
 def run(
     events: Sequence[AnyPersonEvent], *, person: str = BENEFICIARY, clock: Clock = CLOCK
 ) -> tuple[PersonState, list[AlertRaised], list[AlertWithdrawn]]:
     """Apply the events in order; the final state with what the last evaluation sent."""
-    state, raised, withdrawn = PersonState(id_number=person), [], []
-    book = RuleBook.on(RULES, clock)
-    for event in events:
-        outcome = apply(state, event, book, clock)
-        state, raised, withdrawn = outcome.state, outcome.raised, outcome.withdrawn
-    return state, raised, withdrawn
+    outcome = last_outcome(events, person=person, clock=clock)
+    return outcome.state, outcome.raised, outcome.withdrawn
 
 
 def open_alerts(events: Sequence[AnyPersonEvent], **kwargs) -> dict[tuple[str, str], AlertRaised]:

@@ -53,6 +53,7 @@ from shaobing_contracts.hukou import (
 )
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, MarriageRetracted
+from shaobing_contracts.notification import NotificationRaised, Stage
 from shaobing_contracts.provenance import Channel, Provenance, SourcePosition, SourceSystem
 from shaobing_contracts.social_security import (
     EmploymentEnded,
@@ -191,6 +192,22 @@ def alert_withdrawn() -> AlertWithdrawn:
     )
 
 
+def notification_raised() -> NotificationRaised:
+    return NotificationRaised(
+        id=UUID("00000000-0000-4000-8000-000000000005"),
+        policy_id="gaoling-eligible",
+        policy_version=1,
+        benefit="GAOLING",
+        stage=Stage.ELIGIBLE,
+        period="80",
+        id_number=BENEFICIARY,
+        area_code="310110012003",
+        evidence=[],
+        explanation=Explanation(zh_cn="年满80周岁，可申请高龄津贴。", en="Turned 80."),
+        raised_at=AT,
+    )
+
+
 def test_an_alerts_topic_message_decodes_as_what_it_is() -> None:
     raised, withdrawn = alert_raised(), alert_withdrawn()
 
@@ -310,6 +327,7 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "PersonEnrolment": person_enrolment,
     "AlertRaised": alert_raised,
     "AlertWithdrawn": alert_withdrawn,
+    "NotificationRaised": notification_raised,
     "DeadLetter": dead_letter,
 }
 

@@ -138,6 +138,16 @@ def test_any_json_item_decodes_to_its_value_envelope_or_not(value: object) -> No
     assert (item.value, item.error) == (value, None)
 
 
+def test_an_item_with_an_unpaired_surrogate_is_a_bad_item_and_the_others_go_through() -> None:
+    body = b'[{"op": "c"}, {"name": "\\ud800x"}, null]'
+
+    first, bad, last = split_body(body)
+
+    assert (first.value, last.value) == ({"op": "c"}, None)
+    assert bad.error == "item 1 holds text that is not Unicode (an unpaired surrogate)"
+    assert bad.raw == b'{"name": "\\ud800x"}'
+
+
 @pytest.mark.parametrize("body", [b"null", b" null\n"])
 def test_a_null_body_is_kept_as_a_tombstone_item(body: bytes) -> None:
     [item] = split_body(body)

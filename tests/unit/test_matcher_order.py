@@ -1,4 +1,5 @@
-"""Order independence: however a person's streams interleave, the same alerts stay open.
+"""Order independence: however a person's streams interleave, the same alerts stay open
+(and the same notifications are due).
 
 Each source keeps its own order (one partition per person and topic); what varies in production
 is how the streams of the death registry, household registration, marriage registry, social
@@ -19,13 +20,13 @@ from matcher_events import (
     employed,
     enrolment,
     joined,
+    last_outcome,
     marriage_retracted,
     married,
     moved,
     moved_out,
     pension_started,
     registered,
-    run,
     unemployed,
 )
 
@@ -70,11 +71,13 @@ def interleavings(draw: st.DrawFn) -> tuple[list, list]:
 
 
 def _open(events: list) -> set[tuple]:
-    _, raised, _ = run(events)
-    return {
+    """The alerts that hold and the notifications due after the last event."""
+    outcome = last_outcome(events)
+    alerts = {
         (a.id, a.rule_version, a.action, a.fact_key, a.overpaid_months, a.explanation)
-        for a in raised
+        for a in outcome.raised
     }
+    return alerts | {(n.id, n.period, n.explanation) for n in outcome.notifications}
 
 
 @settings(max_examples=300, deadline=None)

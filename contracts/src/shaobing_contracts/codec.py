@@ -18,6 +18,7 @@ from .hukou import (
     RegistrationCancelled,
 )
 from .marriage import MarriageRegistered, MarriageRetracted
+from .notification import NotificationRaised
 from .social_security import (
     EmploymentEnded,
     EmploymentStarted,
@@ -100,6 +101,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
         PersonEnrolment,
         AlertRaised,
         AlertWithdrawn,
+        NotificationRaised,
         DeadLetter,
     )
 }

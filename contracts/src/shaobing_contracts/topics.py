@@ -14,6 +14,7 @@ class Topic(StrEnum):
     ENROLMENTS = "enrolments.v1"
     PERSON_ENROLMENTS = "person-enrolments.v1"
     ALERTS = "alerts.v1"
+    NOTIFICATIONS = "notifications.v1"
     DEAD_LETTERS = "dead-letters.v1"
 
 
@@ -82,6 +83,9 @@ TOPICS: dict[Topic, TopicSpec] = {
         ),
         TopicSpec(
             Topic.ALERTS, "id_number", "AlertRaised | AlertWithdrawn", ("matcher",), ("alerts",)
+        ),
+        TopicSpec(
+            Topic.NOTIFICATIONS, "id_number", "NotificationRaised", ("matcher",), ("alerts",)
         ),
         TopicSpec(
             Topic.DEAD_LETTERS, "source", "DeadLetter", ("ingest", "matcher"), (), retention_days=90

@@ -13,14 +13,20 @@ from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
 from .config import ApiSettings
-from .entrypoints import alerts, enrolments, pages, rules
+from .entrypoints import alerts, enrolments, notifications, pages, rules
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
     app = create_publishing_app(
         "Shaobing api",
         settings,
-        routers=[enrolments.router, alerts.router, rules.router, pages.router],
+        routers=[
+            enrolments.router,
+            alerts.router,
+            notifications.router,
+            rules.router,
+            pages.router,
+        ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force and the pages.",
     )
     app.state.rules = RuleFiles(settings.rules_dir)

@@ -2,6 +2,7 @@
 
 import sys
 
+from .entrypoints import web  # noqa: F401  (registers the HTTP pages)
 from .entrypoints.app import app, settings
 
 sys.argv = [

@@ -12,3 +12,5 @@ class MatcherSettings(CommonSettings):
     app_id: str = Field("shaobing-matcher", validation_alias="MATCHER_APP_ID")
     store: str = Field("memory://", validation_alias="MATCHER_STORE")
     data_dir: str = Field(".var/matcher", validation_alias="MATCHER_DATA_DIR")
+    # When the policies sweep every person (cron, in TIMEZONE): birthdays pass without events.
+    daily_tick_cron: str = Field("0 6 * * *", validation_alias="MATCHER_DAILY_TICK_CRON")

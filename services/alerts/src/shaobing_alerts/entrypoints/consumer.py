@@ -1,4 +1,5 @@
-"""Consumes alerts.v1 in batches; offsets are committed only after the batch is durable."""
+"""Consumes alerts.v1 and notifications.v1 in batches; offsets are committed only after the
+batch is durable."""
 
 from __future__ import annotations
 
@@ -12,16 +13,18 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn
-from shaobing_contracts.codec import decode_alert_message
+from shaobing_contracts.codec import decode, decode_alert_message
+from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.kafka import header
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
+from ..adapters.notification_store import store_notifications
 
 log = structlog.get_logger()
 STORED = Counter(
     "shaobing_alerts_stored_total",
-    "alerts.v1 messages by what they did: new, duplicate, restored, withdrawn",
+    "Messages by what they did: new, duplicate, restored, withdrawn (alerts); notification (new)",
     ["outcome"],
 )
 REJECTED = Counter("shaobing_alerts_rejected_messages_total", "alerts.v1 messages not decodable")
@@ -37,6 +40,7 @@ class AlertConsumer:
         self._pool, self._batch_size = pool, batch_size
         self._consumer = AIOKafkaConsumer(
             Topic.ALERTS,
+            Topic.NOTIFICATIONS,
             bootstrap_servers=bootstrap,
             group_id=group,
             enable_auto_commit=False,
@@ -63,9 +67,12 @@ class AlertConsumer:
         # Per alert id only the last message of the batch counts: the matcher sends the whole
         # current picture after every event, in order on the person's partition.
         latest: dict = {}
-        rejected = []
+        rejected, notifications = [], []
         for message in messages:
             try:
+                if message.topic == Topic.NOTIFICATIONS:
+                    notifications.append(decode(NotificationRaised, message.value))
+                    continue
                 decoded = decode_alert_message(message.value)
             except ValidationError as exc:
                 REJECTED.inc()
@@ -86,6 +93,7 @@ class AlertConsumer:
             new = await store_alerts(conn, alerts, [cid for _, cid in raised])
             restored = await restore_alerts(conn, [a.id for a in alerts])
             gone = await withdraw_alerts(conn, withdrawn)
+            STORED.labels("notification").inc(await store_notifications(conn, notifications))
             await keep_rejected(conn, rejected)
         self._count(alerts, new, restored, gone)
 

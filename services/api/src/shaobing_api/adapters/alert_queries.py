@@ -22,7 +22,7 @@ class AlertFilter:
     id_number: str | None = None
 
 
-def _scope_patterns(scopes: Sequence[str]) -> list[str]:
+def scope_patterns(scopes: Sequence[str]) -> list[str]:
     return [f"{s}%" for s in scopes]
 
 
@@ -44,7 +44,7 @@ async def list_alerts(
               and ($6::text is null or id_number = $6)
               and ($7::bigint is null or seq < $7)
             order by seq desc limit $8""",
-        _scope_patterns(scopes),
+        scope_patterns(scopes),
         where.status,
         where.severity,
         where.area,
@@ -62,5 +62,5 @@ async def get_alert(
     return await conn.fetchrow(
         f"select {_COLUMNS} from alerts where id = $1 and area_code like any($2::text[])",
         alert_id,
-        _scope_patterns(scopes),
+        scope_patterns(scopes),
     )

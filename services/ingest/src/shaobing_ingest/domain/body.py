@@ -7,6 +7,7 @@ distinct schema (the decoded value is shared), only the small `payload` is decod
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import msgspec
@@ -87,8 +88,31 @@ def split_body(body: bytes) -> list[BodyItem]:
     except msgspec.ValidationError:  # not an array: one value, or NDJSON
         return _single(body)
     except msgspec.DecodeError:
-        return _ndjson(body)
+        return _array_with_bad_text(body) or _ndjson(body)
     return [item_of(i, bytes(raw), f"item {i}") for i, raw in enumerate(raws)]
+
+
+def _array_with_bad_text(body: bytes) -> list[BodyItem] | None:
+    """A JSON array that only a lenient parser reads: items with an unpaired surrogate escape
+    (\\ud800), which is no Unicode text, are bad items; the others go through as usual."""
+    try:
+        values = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(values, list):
+        return None
+    return [_lenient_item(i, value) for i, value in enumerate(values)]
+
+
+def _lenient_item(index: int, value: object) -> BodyItem:
+    try:
+        raw = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raw = json.dumps(value).encode()
+        return BodyItem(
+            index, raw, error=f"item {index} holds text that is not Unicode (an unpaired surrogate)"
+        )
+    return item_of(index, raw, f"item {index}")
 
 
 def _single(body: bytes) -> list[BodyItem]:

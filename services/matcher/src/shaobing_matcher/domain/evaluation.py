@@ -16,7 +16,8 @@ from typing import Any
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
-from shaobing_rules.definitions import MemberFilter, RuleDefinition
+from shaobing_contracts.notification import NotificationRaised
+from shaobing_rules.definitions import MemberFilter, PolicyDefinition, RuleDefinition
 from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet
 
 from . import explanations
@@ -35,14 +36,16 @@ def alert_id(rule_id: str, enrolment_id: str, fact_key: str) -> uuid.UUID:
 
 @dataclass(frozen=True)
 class RuleBook:
-    """The rules in force on one day, with what they read."""
+    """The rules and policies in force on one day, with what they read."""
 
     rule_set: RuleSet
     rules: tuple[Rule, ...]
+    policies: tuple[Rule, ...] = ()
 
     @classmethod
     def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
-        return cls(rule_set, tuple(rule_set.in_force(clock.today)))
+        rules, policies = rule_set.in_force(clock.today), rule_set.policies_in_force(clock.today)
+        return cls(rule_set, tuple(rules), tuple(policies))
 
     def title(self, rule_id: str) -> Explanation:
         titles = [r.definition.title for r in self.rule_set.rules if r.definition.id == rule_id]
@@ -57,6 +60,7 @@ class Outcome:
     raised: list[AlertRaised]
     withdrawn: list[AlertWithdrawn]
     failures: list[RuleFailed] = field(default_factory=list)  # rules that failed on this person
+    notifications: list[NotificationRaised] = field(default_factory=list)
 
 
 def evaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:
@@ -73,7 +77,7 @@ def evaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:
             "today": clock.today.isoformat(),
         }
         for rule in book.rules:
-            if not _applies(rule.definition, link):
+            if not applies(rule.definition, link):
                 continue
             try:
                 holding |= _holding(state, rule, link, context, clock)
@@ -82,7 +86,8 @@ def evaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:
     return _settled(state, holding, book, clock, failures)
 
 
-def _applies(rule: RuleDefinition, link: EnrolmentLink) -> bool:
+def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> bool:
+    """Whether the rule (or policy) concerns this enrolment and the person's role in it."""
     if rule.programs is not None and link.enrolment.program not in rule.programs:
         return False
     if rule.members is MemberFilter.BENEFICIARY:

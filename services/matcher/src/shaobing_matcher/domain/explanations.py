@@ -17,12 +17,16 @@ PROGRAM_ZH = {
 }
 
 
+def plain(zh: str, en: str) -> Explanation:
+    return Explanation(zh_cn=zh, en=en)
+
+
 def with_overpayment(zh: str, en: str, months: int, amount: Decimal) -> Explanation:
     """The rule's explanation, plus what was paid after the fact and is to be recovered."""
     if months:
         zh += f"事实发生后已发放 {months} 个月共 {amount:.2f} 元，需追回。"
         en += f" {months} month(s) paid after it, {amount:.2f} yuan, to recover."
-    return Explanation(zh_cn=zh, en=en)
+    return plain(zh, en)
 
 
 def withdrawn(title: Explanation) -> Explanation:

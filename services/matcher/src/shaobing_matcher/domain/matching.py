@@ -1,10 +1,12 @@
 """The symmetric join: each event folded into the person's state, then the rules over all of it.
 
 A fact meets the person's enrolments, an enrolment meets the facts already known: both are the
-same evaluation of the whole state after the event.
+same evaluation of the whole state after the event. The policies (政策找人) run on the same state.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from shaobing_contracts.codec import AnyPersonEvent
 
@@ -12,8 +14,12 @@ from .clock import Clock
 from .evaluation import Outcome, RuleBook, evaluate
 from .facts import fold
 from .person import PersonState
+from .policies import notifications
 
 
 def apply(state: PersonState, event: AnyPersonEvent, book: RuleBook, clock: Clock) -> Outcome:
-    """The person's state after `event`, with the alerts it supports and those withdrawn."""
-    return evaluate(fold(state, event), book, clock)
+    """The person's state after `event`, the alerts it supports, those withdrawn, and whom to
+    contact."""
+    outcome = evaluate(fold(state, event), book, clock)
+    found, failures = notifications(outcome.state, book, clock)
+    return replace(outcome, notifications=found, failures=[*outcome.failures, *failures])

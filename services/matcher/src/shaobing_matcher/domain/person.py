@@ -87,7 +87,15 @@ class PersonState(BaseModel):
 
     def marital_status(self) -> str:
         """MARRIED or DIVORCED by the latest registration still standing, else UNKNOWN."""
-        latest = max(self.marriages.values(), key=lambda m: m.registered_on, default=None)
+        latest = self._latest_marriage()
         if latest is None:
             return "UNKNOWN"
         return "MARRIED" if latest.kind in ("MARRIAGE", "REMARRIAGE") else "DIVORCED"
+
+    def spouse(self) -> str | None:
+        """The spouse's ID number while MARRIED."""
+        latest = self._latest_marriage()
+        return latest.spouse_id if self.marital_status() == "MARRIED" and latest else None
+
+    def _latest_marriage(self) -> MarriageFact | None:
+        return max(self.marriages.values(), key=lambda m: m.registered_on, default=None)

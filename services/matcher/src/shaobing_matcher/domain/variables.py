@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shaobing_contracts.alert import Evidence
+from shaobing_contracts.enrolment import EnrolmentStatus
 from shaobing_contracts.id_number import birth_date_of, is_male, mask_id_number
 from shaobing_rules.definitions import FactKind
 
@@ -24,16 +25,38 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+def next_birthday(born: date, today: date) -> date:
+    """The next birthday on or after today (29 February counts on 28 February)."""
+    for year in (today.year, today.year + 1):
+        day = born.replace(year=year) if (born.month, born.day) != (2, 29) else date(year, 2, 28)
+        if day >= today:
+            return day
+    raise AssertionError("unreachable")
+
+
 def person_variables(state: PersonState, today: date) -> dict[str, Any]:
-    registration = state.registration
+    registration, born, spouse = state.registration, birth_date_of(state.id_number), state.spouse()
+    birthday = next_birthday(born, today)
     return {
         "masked_id": mask_id_number(state.id_number),
-        "age": age_on(birth_date_of(state.id_number), today),
+        "birth_date": born.isoformat(),
+        "age": age_on(born, today),
+        "age_at_next_birthday": age_on(born, birthday),
+        "days_to_birthday": (birthday - today).days,
         "gender": "MALE" if is_male(state.id_number) else "FEMALE",
         "alive": not state.deaths,
         "registration_status": registration.status if registration else "UNKNOWN",
         "area_code": registration.area_code if registration else "",
         "marital_status": state.marital_status(),
+        "spouse_masked_id": mask_id_number(spouse) if spouse else "",
+        "spouse_age": age_on(birth_date_of(spouse), today) if spouse else -1,
+        "programs": sorted(
+            {
+                link.enrolment.program.value
+                for link in state.enrolments.values()
+                if link.enrolment.status is EnrolmentStatus.ACTIVE
+            }
+        ),
     }
 
 
@@ -80,12 +103,12 @@ class Fact:
         return self.recorded_at.date()
 
 
-def facts_of(state: PersonState, kind: FactKind, link: EnrolmentLink) -> Iterator[Fact]:
-    """Each fact of `kind`, as seen from the enrolment `link`."""
+def facts_of(state: PersonState, kind: FactKind, link: EnrolmentLink | None) -> Iterator[Fact]:
+    """Each fact of `kind`, as seen from the enrolment `link` (None: from the person)."""
     yield from _FACTS[kind](state, link)
 
 
-def _deaths(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+def _deaths(state: PersonState, link: EnrolmentLink | None) -> Iterator[Fact]:
     death = state.death()
     if death is None:  # every certificate of one death is one fact: the person died
         return
@@ -99,7 +122,7 @@ def _deaths(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
     yield Fact(key, details, evidence, death.date_of_death, death.recorded_at)
 
 
-def _marriages(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+def _marriages(state: PersonState, link: EnrolmentLink | None) -> Iterator[Fact]:
     for m in state.marriages.values():
         details = {
             "registration_no": m.registration_no,
@@ -111,10 +134,11 @@ def _marriages(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
         yield Fact(key, details, [m.evidence], m.registered_on, m.recorded_at)
 
 
-def _registration(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
-    r, paying = state.registration, link.enrolment.area_code
+def _registration(state: PersonState, link: EnrolmentLink | None) -> Iterator[Fact]:
+    r = state.registration
     if r is None:
         return
+    paying = link.enrolment.area_code if link else r.area_code
     details = {
         "status": r.status,
         "area_code": r.area_code,
@@ -126,7 +150,7 @@ def _registration(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
     yield Fact(key, details, [r.evidence], r.occurred_on, r.recorded_at)
 
 
-def _social(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+def _social(state: PersonState, link: EnrolmentLink | None) -> Iterator[Fact]:
     s = state.social
     if s is None:
         return
@@ -141,13 +165,15 @@ def _social(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
     yield Fact(key, details, list(s.evidence.values()), s.occurred_on, s.recorded_at)
 
 
-def _other_enrolments(state: PersonState, link: EnrolmentLink) -> Iterator[Fact]:
+def _other_enrolments(state: PersonState, link: EnrolmentLink | None) -> Iterator[Fact]:
+    own = link.enrolment if link else None
     for other in state.enrolments.values():
-        if other.enrolment.enrolment_id == link.enrolment.enrolment_id:
+        if own and other.enrolment.enrolment_id == own.enrolment_id:
             continue
         details = enrolment_variables(other)
         del details["monthly_amount"], details["start_month"]
-        details["same_district"] = other.enrolment.area_code[:6] == link.enrolment.area_code[:6]
+        area = own.area_code if own else other.enrolment.area_code
+        details["same_district"] = other.enrolment.area_code[:6] == area[:6]
         first = other.first_recorded_at
         yield Fact(f"enrolment:{other.enrolment.enrolment_id}", details, [], first.date(), first)
 

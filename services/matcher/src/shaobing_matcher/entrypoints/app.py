@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 import weakref
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import faust
 import structlog
 from faust.streams import _current_event
 from faust.types import EventT
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import Counter
 
 from shaobing_contracts.codec import decode, decode_person_event, encode
 from shaobing_contracts.enrolment import EnrolmentRecorded
@@ -27,11 +28,12 @@ from ..domain.evaluation import RuleBook
 from ..domain.matching import apply
 from ..domain.membership import person_enrolments
 from ..domain.person import PersonState
+from ..domain.policies import notifications
+from .delivery import CHANGELOG_END_MARKER, Delivery
 
 log = structlog.get_logger()
 BATCH_SIZE = 500
 BATCH_WAIT_SECONDS = 0.05
-CHANGELOG_END_MARKER = b"\x00changelog-end"
 settings = MatcherSettings()
 EVENTS = Counter("shaobing_matcher_events_total", "Events processed by the matcher", ["type"])
 ALERTS = Counter("shaobing_matcher_alerts_raised_total", "Alerts emitted", ["rule_id"])
@@ -41,6 +43,12 @@ WITHDRAWN = Counter(
 RULE_FAILURES = Counter(
     "shaobing_matcher_rule_failures_total", "Rule evaluations that failed", ["rule_id"]
 )
+NOTIFIED = Counter(
+    "shaobing_matcher_notifications_sent_total",
+    "Notifications sent (re-sends included)",
+    ["policy_id"],
+)
+TICKS = Counter("shaobing_matcher_daily_ticks_total", "Daily policy sweeps completed")
 rules = RuleFiles(settings.rules_dir)  # invalid rules stop the worker at start
 FAILED = Counter(
     "shaobing_matcher_dead_letters_total", "Events the matcher dead-lettered", ["topic"]
@@ -84,6 +92,7 @@ person_events = _raw_topic(
 )
 person_enrolments_out = _raw_topic(Topic.PERSON_ENROLMENTS)
 alerts_out = _raw_topic(Topic.ALERTS)
+notifications_out = _raw_topic(Topic.NOTIFICATIONS)
 dead_letters_out = _raw_topic(Topic.DEAD_LETTERS)
 
 persons = app.Table("person-state", key_type=bytes, value_type=bytes)
@@ -99,40 +108,22 @@ def _clock() -> Clock:
     )
 
 
-async def commit_processed(events: list[EventT], table: faust.Table) -> None:
-    """Flush what the batch produced (changelog, alerts), then commit exactly its offsets.
-
-    Each changelog partition the batch wrote to is closed with a one-record batch: the embedded
-    Tansu broker reports a partition's end offset as the last batch's base offset + 1, and
-    faust's recovery reads only up to that end, which dropped the tail of the last batch after
-    a restart. On Apache Kafka the marker is one harmless extra record per partition and batch.
-    """
-    last: dict = {}
-    for event in events:
-        last[event.message.tp] = event
-    await _drain_producer()
-    for event in last.values():
-        _current_event.set(weakref.ref(event))
-        table[CHANGELOG_END_MARKER] = b""
-    await _drain_producer()
-    offsets = {tp: event.message.offset + 1 for tp, event in last.items()}
-    await app.consumer._commit_offsets(offsets)
+delivery = Delivery(app)
 
 
-async def _drain_producer() -> None:
-    """Until everything sent is acknowledged: faust's flush gives up after 0.1 s idle."""
-    await app.producer.flush()
-    while app.producer.buffer.size:
-        await app.producer.flush()
+@app.on_partitions_revoked.connect
+async def _on_revoked(app: faust.App, revoked: set, **kwargs) -> None:
+    delivery.forget(revoked)
 
 
 @app.agent(enrolments_in)
 async def fan_out_enrolments(stream: faust.StreamT) -> None:
     """enrolments.v1 (by enrolment) → person-enrolments.v1 (by person)."""
-    async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
+    async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
+        events = await delivery.in_order(batch)
         for event in events:
             await _guarded(_fan_out, event)
-        await commit_processed(events, enrolment_members)
+        await delivery.commit_processed(events, enrolment_members)
 
 
 async def _fan_out(event: EventT) -> None:
@@ -150,12 +141,13 @@ async def _fan_out(event: EventT) -> None:
 @app.agent(person_events)
 async def match(stream: faust.StreamT) -> None:
     """Each person's facts and enrolments, in arrival order, through the rules."""
-    async for events in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
+    async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WAIT_SECONDS):
+        events = await delivery.in_order(batch)
         clock = _clock()
         book = RuleBook.on(_current_rules(), clock)
         for event in events:
             await _guarded(_match, event, book, clock)
-        await commit_processed(events, persons)
+        await delivery.commit_processed(events, persons)
 
 
 def _current_rules():
@@ -182,10 +174,48 @@ async def _match(event: EventT, book: RuleBook, clock: Clock) -> None:
     for withdrawal in outcome.withdrawn:
         await alerts_out.send(key=event.key, value=encode(withdrawal), headers=event.headers)
         WITHDRAWN.labels(withdrawal.rule_id).inc()
-    for failure in outcome.failures:
-        RULE_FAILURES.labels(failure.rule_id).inc()
-        log.error("rule_failed", error=str(failure), partition=event.message.partition)
+    await _notify(outcome.notifications, event.headers)
+    _count_failures(outcome.failures)
     EVENTS.labels(message.event_type).inc()
+
+
+async def _notify(found: list, headers=None) -> None:
+    for notification in found:
+        key = notification.id_number.encode()  # the person to contact (a spouse, maybe)
+        await notifications_out.send(key=key, value=encode(notification), headers=headers)
+        NOTIFIED.labels(notification.policy_id).inc()
+
+
+def _count_failures(failures: list) -> None:
+    for failure in failures:
+        RULE_FAILURES.labels(failure.rule_id).inc()
+        log.error("rule_failed", error=str(failure))
+
+
+@app.crontab(settings.daily_tick_cron, timezone=ZoneInfo(settings.timezone))
+async def daily_tick() -> None:
+    """Birthdays pass without events: the policies over every person this worker holds."""
+    await run_daily_tick()
+
+
+async def run_daily_tick() -> int:
+    """Evaluate the policies for every person in this worker's partitions; returns how many
+    notifications were sent (each is idempotent downstream)."""
+    clock = _clock()
+    book, sent = RuleBook.on(_current_rules(), clock), 0
+    for n, (key, stored) in enumerate(list(persons.items())):
+        if key == CHANGELOG_END_MARKER or not stored:
+            continue
+        found, failures = notifications(PersonState.model_validate_json(stored), book, clock)
+        await _notify(found)
+        _count_failures(failures)
+        sent += len(found)
+        if n % 200 == 0:
+            await asyncio.sleep(0)  # let the agents and the web answer meanwhile
+    await delivery.drain_producer()
+    TICKS.inc()
+    log.info("daily_tick_done", notifications=sent)
+    return sent
 
 
 async def _guarded(step, event: EventT, *args) -> None:
@@ -211,24 +241,6 @@ async def _dead_letter(event, exc: Exception) -> None:
     frame = traceback.extract_tb(exc.__traceback__)[-1]
     where = f" (at {Path(frame.filename).name}:{frame.lineno})"
     await dead_letter(dead_letters_out, event, f"{type(exc).__name__}: {exc}{where}")
-
-
-@app.page("/healthz")
-async def healthz(web, request):
-    return web.json({"status": "ok"})
-
-
-@app.page("/readyz")
-async def readyz(web, request):
-    recovered = app.tables.recovery.completed.is_set()
-    ready = recovered and not app.rebalancing and bool(app.consumer.assignment())
-    body = {"status": "ready" if ready else "unavailable", "recovered": recovered}
-    return web.json(body, status=200 if ready else 503)
-
-
-@app.page("/metrics")
-async def metrics(web, request):
-    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
 
 @app.task

@@ -1,0 +1,78 @@
+"""GET /v1/notifications: whom to contact about which benefit (政策找人), in the caller's areas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from shaobing_contracts.id_number import mask_id_number
+from shaobing_contracts.notification import NotificationStatus
+from shaobing_runtime.access import Principal
+from shaobing_runtime.http_auth import require
+from shaobing_runtime.paging import decode_cursor, encode_cursor
+
+from ..adapters.notification_queries import NotificationFilter, list_notifications
+from ..domain.roles import READ_ALERT_ROLES
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
+
+
+class NotificationPublic(BaseModel):
+    id: UUID
+    policy_id: str
+    policy_version: int
+    benefit: str
+    stage: str
+    period: str
+    id_number: str  # masked unless the role needs the full number
+    area_code: str
+    status: str
+    evidence: list[dict[str, Any]]
+    explanation: dict[str, str]
+    raised_at: datetime
+    stored_at: datetime
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationPublic]
+    next_cursor: str | None
+
+
+@router.get("", response_model=NotificationPage)
+async def list_(
+    request: Request,
+    principal: Reader,
+    status: NotificationStatus | None = None,
+    benefit: Annotated[str | None, Query(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")] = None,
+    policy_id: str | None = None,
+    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> NotificationPage:
+    """The notifications in the caller's areas, newest first, filtered and paged."""
+    try:
+        before = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
+    where = NotificationFilter(status=status, benefit=benefit, policy_id=policy_id, area=area)
+    async with request.app.state.pool.acquire() as conn:
+        rows = await list_notifications(
+            conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
+        )
+    page = rows[:limit]
+    return NotificationPage(
+        items=[_public(r, principal) for r in page],
+        next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,
+    )
+
+
+def _public(row, viewer: Principal) -> NotificationPublic:
+    values = dict(row)
+    if not viewer.sees_full_ids:
+        values["id_number"] = mask_id_number(values["id_number"])
+    return NotificationPublic.model_validate(values)

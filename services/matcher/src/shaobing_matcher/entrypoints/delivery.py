@@ -1,0 +1,109 @@
+"""At least once and in order with faust: what the agents do around each batch.
+
+faust's own bookkeeping lost events on kill -9 (tests/integration/test_matcher_restart.py), so
+the agents take charge: they process only offsets that follow the last one processed, flush
+everything a batch produced, and then commit exactly the offsets processed.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+
+import faust
+import structlog
+from faust.streams import _current_event
+from faust.types import TP, EventT
+from prometheus_client import Counter
+
+log = structlog.get_logger()
+CHANGELOG_END_MARKER = b"\x00changelog-end"
+MAX_REREADS = 3
+GAPS = Counter(
+    "shaobing_matcher_offset_gaps_total",
+    "Times the matcher saw an offset skipped and read the partition again from the gap",
+    ["topic"],
+)
+
+
+class Delivery:
+    def __init__(self, app: faust.App) -> None:
+        self._app = app
+        self._next: dict[TP, int] = {}  # per partition, the offset after the last one processed
+        self._rereads: dict[tuple[TP, int], int] = {}  # (partition, expected) → times sought back
+
+    def forget(self, partitions: Iterable[TP]) -> None:
+        """Partitions revoked: whoever gets them next starts from the committed offset."""
+        for tp in partitions:
+            self._next.pop(tp, None)
+
+    async def in_order(self, events: list[EventT]) -> list[EventT]:
+        """The events that follow on from what was processed; at a gap, read again from it.
+
+        After a restart faust can drop records it fetched for a partition it had not yet
+        resumed (faust.transport.consumer: records of inactive partitions are not yielded), and
+        the consumer's position has moved past them. An offset beyond the next one expected is
+        such a gap: the partition is sought back to it and the rest of its events in this batch
+        wait for the reread. Topics here have no compaction or transactions, so offsets follow
+        each other without holes; should one have a real hole (a transactional producer's
+        markers), the same gap after MAX_REREADS rereads is accepted.
+        """
+        kept, gapped = [], set()
+        for event in events:
+            tp, offset = event.message.tp, event.message.offset
+            if tp in gapped:
+                continue
+            expected = self._next.get(tp, self._app.consumer._committed_offset.get(tp))
+            if expected is not None and offset > expected and self._reread(tp, expected):
+                gapped.add(tp)
+                GAPS.labels(tp.topic).inc()
+                log.warning(
+                    "offset_gap",
+                    topic=tp.topic,
+                    partition=tp.partition,
+                    expected=expected,
+                    got=offset,
+                )
+                await self._app.consumer.seek(tp, expected)
+                continue
+            kept.append(event)
+            self._rereads.pop((tp, offset), None)
+            self._next[tp] = max(offset + 1, expected or 0)
+        return kept
+
+    def _reread(self, tp: TP, expected: int) -> bool:
+        """Whether to read the partition again from `expected` (no: it is a real hole)."""
+        times = self._rereads[tp, expected] = self._rereads.get((tp, expected), 0) + 1
+        if times > MAX_REREADS:
+            log.warning("offset_hole_accepted", tp=f"{tp.topic}/{tp.partition}", at=expected)
+            del self._rereads[tp, expected]
+            return False
+        return True
+
+    async def commit_processed(self, events: list[EventT], table: faust.Table) -> None:
+        """Flush what the batch produced (changelog, alerts), then commit exactly its offsets.
+
+        Each changelog partition the batch wrote to is closed with a one-record batch: the
+        embedded Tansu broker reports a partition's end offset as the last batch's base offset
+        + 1, and faust's recovery reads only up to that end, which dropped the tail of the last
+        batch after a restart. On Apache Kafka the marker is one harmless extra record per
+        partition and batch.
+        """
+        last: dict = {}
+        for event in events:
+            last[event.message.tp] = event
+        if not last:
+            return
+        await self.drain_producer()
+        for event in last.values():
+            _current_event.set(weakref.ref(event))
+            table[CHANGELOG_END_MARKER] = b""
+        await self.drain_producer()
+        offsets = {tp: event.message.offset + 1 for tp, event in last.items()}
+        await self._app.consumer._commit_offsets(offsets)
+
+    async def drain_producer(self) -> None:
+        """Until everything sent is acknowledged: faust's flush gives up after 0.1 s idle."""
+        await self._app.producer.flush()
+        while self._app.producer.buffer.size:
+            await self._app.producer.flush()

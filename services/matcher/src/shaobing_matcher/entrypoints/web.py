@@ -1,0 +1,43 @@
+"""The matcher's HTTP pages (faust web): health, readiness, metrics, the daily tick on demand."""
+
+from __future__ import annotations
+
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shaobing_runtime.access import Role
+from shaobing_runtime.tokens import InvalidToken, principal_from
+
+from .app import app, run_daily_tick, settings
+
+
+@app.page("/healthz")
+async def healthz(web, request):
+    return web.json({"status": "ok"})
+
+
+@app.page("/readyz")
+async def readyz(web, request):
+    recovered = app.tables.recovery.completed.is_set()
+    ready = recovered and not app.rebalancing and bool(app.consumer.assignment())
+    body = {"status": "ready" if ready else "unavailable", "recovered": recovered}
+    return web.json(body, status=200 if ready else 503)
+
+
+@app.page("/metrics")
+async def metrics(web, request):
+    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+@app.page("/v1/daily-tick")
+class DailyTick(View):
+    async def post(self, request: Request) -> Response:
+        """Run the daily policy sweep now (roles ops, admin); idempotent."""
+        header = request.headers.get("authorization", "")
+        try:
+            principal = principal_from(header.removeprefix("Bearer ").strip(), settings)
+        except InvalidToken as exc:
+            return self.json({"detail": f"invalid token: {exc}"}, status=401)
+        if principal.role not in (Role.OPS, Role.ADMIN):
+            return self.json({"detail": f"role {principal.role} may not do this"}, status=403)
+        return self.json({"notifications": await run_daily_tick()})

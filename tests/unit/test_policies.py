@@ -1,0 +1,149 @@
+"""The default policies (rules/policies.yaml, 政策找人) as a table: a person's events → whom to
+contact about what, including everyone who must not be contacted. Today is 25 November 2026."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from matcher_events import (
+    BENEFICIARY,
+    HOME,
+    died,
+    enrolment,
+    joined,
+    last_outcome,
+    married,
+    moved_out,
+    registered,
+)
+
+from shaobing_contracts.enrolment import Program
+from shaobing_contracts.id_number import make_id_number
+from shaobing_contracts.marriage import MarriageKind
+from shaobing_contracts.notification import Stage
+from shaobing_matcher.domain.policies import notification_id
+
+
+def born(day: date, sequence: int = 5) -> str:
+    return make_id_number("310110", day, sequence)
+
+
+TURNING_80_SOON = born(date(1946, 12, 10))  # 80 in 15 days
+JUST_80 = born(date(1946, 11, 20))
+CENTENARIAN = born(date(1926, 1, 2))
+SIXTY = born(date(1966, 11, 1))
+YOUNG = born(date(1986, 5, 5))
+OLD_SPOUSE = born(date(1944, 2, 2), 8)
+YOUNGER_SPOUSE = born(date(1951, 2, 2), 8)
+
+
+def alone_in(program: Program, person: str) -> object:
+    facts = enrolment(
+        f"{program}-310110-0042", program=program, beneficiary=person, members=[person]
+    )
+    return joined(facts, person=person)
+
+
+def gaoling(person: str) -> object:
+    return alone_in(Program.GAOLING, person)
+
+
+def dibao(person: str, program: Program = Program.DIBAO) -> object:
+    return alone_in(program, person)
+
+
+CASES = {
+    "turning 80 within 30 days": (
+        [registered(TURNING_80_SOON)],
+        {
+            ("gaoling-upcoming", "turning-80", TURNING_80_SOON),
+            ("senior-card", "65", TURNING_80_SOON),
+        },
+    ),
+    "just turned 80": (
+        [registered(JUST_80)],
+        {("gaoling-eligible", "80", JUST_80), ("senior-card", "65", JUST_80)},
+    ),
+    "80 and already receiving GAOLING": (
+        [registered(JUST_80), gaoling(JUST_80)],
+        {("senior-card", "65", JUST_80)},
+    ),
+    "80 and dead": ([registered(JUST_80), died(JUST_80)], set()),
+    "80 and moved out": ([registered(JUST_80), moved_out(JUST_80)], set()),
+    "80 and registered in another district": ([registered(JUST_80, "320102003004")], set()),
+    "80 with no household registration known": ([gaoling(JUST_80), died(BENEFICIARY)], set()),
+    "100": (
+        [registered(CENTENARIAN)],
+        {("gaoling-eligible", "100", CENTENARIAN), ("senior-card", "65", CENTENARIAN)},
+    ),
+    "60": ([registered(SIXTY)], {("senior-card", "60", SIXTY)}),
+    "40": ([registered(YOUNG)], set()),
+    "someone not registered here dies whose spouse is over 80": (
+        [married(YOUNG, spouse=OLD_SPOUSE), died(YOUNG)],
+        set(),  # no area to route it to
+    ),
+    "a DIBAO beneficiary dies": (
+        [dibao(YOUNG), died(YOUNG)],
+        {("funeral-subsidy", "death", YOUNG)},
+    ),
+    "a GAOLING beneficiary dies": ([gaoling(JUST_80), died(JUST_80)], set()),
+    "someone dies whose spouse is over 80": (
+        [registered(YOUNG), married(YOUNG, spouse=OLD_SPOUSE), died(YOUNG)],
+        {("living-alone-care-visit", "spouse-died", OLD_SPOUSE)},
+    ),
+    "someone dies whose spouse is 75": (
+        [registered(YOUNG), married(YOUNG, spouse=YOUNGER_SPOUSE), died(YOUNG)],
+        set(),
+    ),
+    "someone dies divorced from a spouse over 80": (
+        [
+            registered(YOUNG),
+            married(YOUNG, spouse=OLD_SPOUSE, kind=MarriageKind.DIVORCE),
+            died(YOUNG),
+        ],
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize(("events", "expected"), CASES.values(), ids=CASES.keys())
+def test_policies_notify_exactly_whom_they_should(events, expected) -> None:
+    outcome = last_outcome(events, person=events[0].id_number)
+
+    assert {(n.policy_id, n.period, n.id_number) for n in outcome.notifications} == expected
+    assert outcome.failures == []
+
+
+def test_a_notification_is_the_same_one_however_often_it_is_evaluated() -> None:
+    first = last_outcome([registered(JUST_80)], person=JUST_80).notifications
+    again = last_outcome([registered(JUST_80), registered(JUST_80)], person=JUST_80).notifications
+
+    assert {n.id for n in first} == {n.id for n in again}
+    assert notification_id("gaoling-eligible", JUST_80, "80") in {n.id for n in first}
+
+
+def test_a_notification_says_who_where_and_why() -> None:
+    [upcoming] = [
+        n
+        for n in last_outcome([registered(TURNING_80_SOON)], person=TURNING_80_SOON).notifications
+        if n.policy_id == "gaoling-upcoming"
+    ]
+
+    assert (upcoming.stage, upcoming.benefit, upcoming.area_code) == (
+        Stage.UPCOMING,
+        "GAOLING",
+        HOME,
+    )
+    assert "15 天后年满 80 周岁" in upcoming.explanation.zh_cn
+    assert TURNING_80_SOON not in upcoming.explanation.en
+    assert [e.event_type for e in upcoming.evidence] == ["person_registered"]
+
+
+def test_the_funeral_subsidy_goes_to_the_enrolments_area_with_the_death_as_evidence() -> None:
+    outcome = last_outcome([dibao(YOUNG, Program.TEKUN), died(YOUNG)], person=YOUNG)
+
+    [funeral] = outcome.notifications
+    assert (funeral.benefit, funeral.area_code) == ("SANGZANG", HOME)
+    assert [e.event_type for e in funeral.evidence] == ["death_registered"]
+    assert BENEFICIARY not in funeral.explanation.zh_cn

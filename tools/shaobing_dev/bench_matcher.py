@@ -1,0 +1,228 @@
+"""`make bench` (matcher part): the matcher alone on a city's facts, against the raw consume rate.
+
+Only the matcher runs (with the embedded broker). The load is produced straight onto its input
+topics as the contracts define them: every resident's household registration, the enrolments
+(fanned out to their members by the matcher itself) and a month of deaths. The matcher's
+sustained rate is events processed over the time from the first to the last; the physical limit
+is a plain aiokafka consumer reading the same person-keyed messages in the same run. The worker's
+resident memory and the size of its state on disk are reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from shaobing_contracts.codec import encode
+from shaobing_contracts.death import DeathRegistered
+from shaobing_contracts.enrolment import EnrolmentFacts, EnrolmentRecorded
+from shaobing_contracts.hukou import Gender, HukouStatus, PersonRegistered
+from shaobing_contracts.provenance import Channel, Provenance, SourcePosition, SourceSystem
+from shaobing_contracts.topics import Topic
+
+from .bench_record import append_row, machine
+from .city import City, deaths_for, enrolments_for, generate_city
+from .stack import Stack, StackConfig, free_port
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_IDS = uuid.UUID("5b7c0e1a-8f0d-4a53-9d0e-3c2b1a0f9e87")
+
+
+def _provenance(system: SourceSystem, table: str, key: str) -> Provenance:
+    return Provenance(
+        source_system=system,
+        table=table,
+        primary_key=key,
+        position=SourcePosition(op="r", snapshot=True),
+        channel=Channel.DEBEZIUM_KAFKA,
+        ingested_at=datetime.now(UTC),
+    )
+
+
+def _registrations(city: City) -> list[tuple[str, bytes, bytes]]:
+    at = datetime(2026, 1, 1, tzinfo=SHANGHAI)
+    return [
+        (
+            Topic.HUKOU,
+            r.id_number.encode(),
+            encode(
+                PersonRegistered(
+                    event_id=uuid.uuid5(_IDS, f"registered|{r.id_number}"),
+                    id_number=r.id_number,
+                    recorded_at=at,
+                    provenance=_provenance(SourceSystem.HUKOU, "hukou.population", r.id_number),
+                    occurred_on=at.date(),
+                    gender=Gender.MALE if r.gender == "1" else Gender.FEMALE,
+                    birth_date=r.birth_date,
+                    household_no=r.household_no,
+                    relation_to_head=r.relation_to_head,
+                    area_code=r.area_code,
+                    status=HukouStatus.ACTIVE,
+                )
+            ),
+        )
+        for r in city.residents
+    ]
+
+
+def _enrolments(city: City) -> list[tuple[str, bytes, bytes]]:
+    at = datetime(2026, 2, 1, tzinfo=SHANGHAI)
+    messages = []
+    for e in enrolments_for(city):
+        facts = EnrolmentFacts.model_validate(e.model_dump(exclude={"payout_account"}))
+        recorded = EnrolmentRecorded(
+            event_id=uuid.uuid5(_IDS, f"enrolment|{e.enrolment_id}"),
+            recorded_at=at,
+            enrolment=facts,
+        )
+        messages.append((Topic.ENROLMENTS, e.enrolment_id.encode(), encode(recorded)))
+    return messages
+
+
+def _deaths(city: City, count: int) -> list[tuple[str, bytes, bytes]]:
+    start = datetime.now().replace(microsecond=0) - timedelta(days=30)
+    enrolments = enrolments_for(city)
+    return [
+        (
+            Topic.DEATH,
+            d.id_number.encode(),
+            encode(
+                DeathRegistered(
+                    event_id=uuid.uuid5(_IDS, f"death|{d.certificate_no}"),
+                    id_number=d.id_number,
+                    recorded_at=d.recorded_at.replace(tzinfo=SHANGHAI),
+                    provenance=_provenance(
+                        SourceSystem.DEATH, "death.registrations", d.certificate_no
+                    ),
+                    certificate_no=d.certificate_no,
+                    date_of_death=d.date_of_death,
+                    death_source=d.source,
+                )
+            ),
+        )
+        for d in deaths_for(city, enrolments, count=count, start=start)
+    ]
+
+
+async def _produce(bootstrap: str, messages: list[tuple[str, bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1 << 20, acks=1
+    )
+    await producer.start()
+    try:
+        pending = [await producer.send(t, key=k, value=v) for t, k, v in messages]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def _raw_consume_rate(bootstrap: str, topics: tuple[str, ...], expected: int) -> float:
+    """Messages per second a plain consumer reads the same person-keyed topics at."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        started, read = time.perf_counter(), 0
+        while read < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            read += sum(len(b) for b in batches.values())
+        return read / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+def _processed(stack: Stack) -> float:
+    text = httpx.get(f"{stack.url('matcher')}/metrics", timeout=10).text
+    prefix = "shaobing_matcher_events_total{"
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
+    )
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _disk_mib(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def run(people: int, deaths: int, store: str) -> dict:
+    city = generate_city(people)
+    registrations, enrolments = _registrations(city), _enrolments(city)
+    death_messages = _deaths(city, deaths)
+    members = sum(len(e.household_members) for e in enrolments_for(city))
+    expected = len(registrations) + len(enrolments) + members + len(death_messages)
+    with tempfile.TemporaryDirectory() as var:
+        ports = {n: free_port() for n in ("broker", "api", "ingest", "alerts", "matcher")}
+        config = StackConfig(
+            var_dir=Path(var),
+            ports=ports,
+            quiet=True,
+            services=("matcher",),
+            extra_env={"MATCHER_STORE": store},
+        )
+        with Stack(config) as stack:
+            started = time.perf_counter()
+            asyncio.run(_produce(stack.bootstrap, registrations + enrolments + death_messages))
+            while _processed(stack) < expected:
+                time.sleep(0.5)
+            seconds = time.perf_counter() - started
+            person_topics = (Topic.HUKOU, Topic.DEATH, Topic.PERSON_ENROLMENTS)
+            person_messages = expected - len(enrolments)
+            raw = asyncio.run(_raw_consume_rate(stack.bootstrap, person_topics, person_messages))
+            return {
+                "people": people,
+                "enrolments": len(enrolments),
+                "events": expected,
+                "store": store,
+                "eps": expected / seconds,
+                "raw_eps": raw,
+                "rss_mib": _rss_mib(stack.processes["matcher"].pid),
+                "disk_mib": _disk_mib(Path(var) / "matcher"),
+            }
+
+
+_HEADING = "## Matcher: a city's facts through the rules (`make bench`)"
+_COLUMNS = ["date", "command", "machine", "people", "enrolments", "events", "store"]
+_COLUMNS += ["matcher ev/s", "raw consume ev/s", "matcher / raw", "RSS MiB", "state on disk MiB"]
+
+
+def _record(r: dict, command: str) -> str:
+    row = [f"{date.today()}", f"`{command}`", machine()]
+    row += [f"{r[k]:,}" for k in ("people", "enrolments", "events")] + [f"`{r['store']}`"]
+    row += [f"{r['eps']:,.0f}", f"{r['raw_eps']:,.0f}", f"{r['eps'] / r['raw_eps']:.1%}"]
+    row += [f"{r['rss_mib']:,.0f}", f"{r['disk_mib']:,.0f}"]
+    return append_row(_HEADING, _COLUMNS, row)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--deaths", type=int, default=5_000)
+    parser.add_argument("--store", default="rocksdb://")
+    args = parser.parse_args()
+    result = run(args.people, args.deaths, args.store)
+    print(
+        _record(result, f"make bench MATCHER_ARGS='--people {args.people} --deaths {args.deaths}'")
+    )
+
+
+if __name__ == "__main__":
+    main()
