@@ -39,8 +39,9 @@ token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=3
 	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA)
 
 INGEST_EVENTS ?= 40000
-bench: $(STAMP)  ## ingest and pipeline benchmarks; results go to docs/benchmarks.md
+bench: $(STAMP)  ## ingest, matcher and pipeline benchmarks; results go to docs/benchmarks.md
 	$(PY) -m shaobing_dev.bench_ingest --events $(INGEST_EVENTS)
+	$(PY) -m shaobing_dev.bench_matcher $(MATCHER_ARGS)
 	$(PY) -m shaobing_dev.bench $(BENCH_ARGS)
 
 PEOPLE ?= 10000

@@ -16,6 +16,7 @@ from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from .definitions import PolicyDefinition, RuleDefinition
+from .scope import Scope
 
 _TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 Definition = RuleDefinition | PolicyDefinition
@@ -79,8 +80,9 @@ class Rule:
             raise self._failed(f"explanation: {exc}") from exc
 
     def _run(self, program: cel.Program, variables: Mapping[str, Any], what: str) -> object:
+        context = variables.context if isinstance(variables, Scope) else dict(variables)
         try:
-            return program.execute(dict(variables))
+            return program.execute(context)
         except Exception as exc:  # cel raises KeyError, TypeError, ValueError, RuntimeError
             raise self._failed(f"{what}: {type(exc).__name__}: {exc}") from exc
 

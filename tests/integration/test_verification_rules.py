@@ -140,5 +140,5 @@ def test_the_daily_tick_runs_on_demand_for_ops_only(stack):
     caseworker = httpx.post(url, headers=token(Role.CASEWORKER, ["310110"]), timeout=60)
     anonymous = httpx.post(url, timeout=60)
 
-    assert ops.status_code == 200 and ops.json()["notifications"] >= 0
+    assert ops.status_code == 200 and ops.json()["messages"] >= 0
     assert (caseworker.status_code, anonymous.status_code) == (403, 401)

@@ -3,12 +3,14 @@ contact about what, including everyone who must not be contacted. Today is 25 No
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from matcher_events import (
     BENEFICIARY,
+    CLOCK,
     HOME,
+    RULES,
     died,
     enrolment,
     joined,
@@ -22,6 +24,9 @@ from shaobing_contracts.enrolment import Program
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.marriage import MarriageKind
 from shaobing_contracts.notification import Stage
+from shaobing_matcher.domain.clock import Clock
+from shaobing_matcher.domain.evaluation import RuleBook
+from shaobing_matcher.domain.matching import reevaluate
 from shaobing_matcher.domain.policies import notification_id
 
 
@@ -147,3 +152,16 @@ def test_the_funeral_subsidy_goes_to_the_enrolments_area_with_the_death_as_evide
     assert (funeral.benefit, funeral.area_code) == ("SANGZANG", HOME)
     assert [e.event_type for e in funeral.evidence] == ["death_registered"]
     assert BENEFICIARY not in funeral.explanation.zh_cn
+
+
+def test_the_daily_sweep_finds_a_birthday_that_passed_without_any_event() -> None:
+    state = last_outcome([registered(TURNING_80_SOON)], person=TURNING_80_SOON).state
+    later = CLOCK.now + timedelta(days=20)
+    after_birthday = Clock(now=later, today=date(2026, 12, 15), cutoff_day=20)
+
+    swept = reevaluate(state, RuleBook.on(RULES, after_birthday), after_birthday)
+
+    assert {(n.policy_id, n.period) for n in swept.notifications} == {
+        ("gaoling-eligible", "80"),
+        ("senior-card", "65"),
+    }

@@ -13,7 +13,7 @@ from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
 from .config import ApiSettings
-from .entrypoints import alerts, enrolments, notifications, pages, rules
+from .entrypoints import alert_steps, alerts, audit, enrolments, notifications, pages, rules
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -22,8 +22,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
         settings,
         routers=[
             enrolments.router,
+            alert_steps.router,
             alerts.router,
             notifications.router,
+            audit.router,
             rules.router,
             pages.router,
         ],

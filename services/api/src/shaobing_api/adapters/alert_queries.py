@@ -8,9 +8,10 @@ from uuid import UUID
 
 import asyncpg
 
-_COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
+COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
     action, status, due_date, overpaid_months, overpaid_amount, evidence, explanation,
-    raised_at, stored_at, withdrawn_at, withdrawal, seq"""
+    raised_at, stored_at, withdrawn_at, withdrawal, claimed_by, assignee, decided_by, decided_at,
+    decision, version, seq"""
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ async def list_alerts(
 ) -> list[asyncpg.Record]:
     """Newest first, keyset-paged by seq, inside the scopes."""
     return await conn.fetch(
-        f"""select {_COLUMNS} from alerts
+        f"""select {COLUMNS} from alerts
             where area_code like any($1::text[])
               and ($2::text is null or status = $2) and ($3::text is null or severity = $3)
               and ($4::text is null or area_code like $4 || '%')
@@ -60,7 +61,7 @@ async def get_alert(
 ) -> asyncpg.Record | None:
     """One alert, or None when it does not exist or lies outside the scopes."""
     return await conn.fetchrow(
-        f"select {_COLUMNS} from alerts where id = $1 and area_code like any($2::text[])",
+        f"select {COLUMNS} from alerts where id = $1 and area_code like any($2::text[])",
         alert_id,
         scope_patterns(scopes),
     )

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from shaobing_contracts.alert import AlertStatus, Severity
+from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import decode_cursor, encode_cursor
@@ -64,11 +65,16 @@ async def get(request: Request, principal: Reader, alert_id: UUID) -> AlertPubli
         if row is None:
             raise HTTPException(404, "alert not found")
         if principal.sees_full_ids:
-            await conn.execute(
-                """insert into alert_events (alert_id, kind, actor, details)
-                   values ($1, 'FULL_RECORD_VIEWED', $2, $3)""",
-                alert_id,
-                principal.subject,
-                {"role": principal.role.value},
-            )
+            async with conn.transaction():
+                await conn.execute(
+                    """insert into alert_events (alert_id, kind, actor, details)
+                       values ($1, 'FULL_RECORD_VIEWED', $2, $3)""",
+                    alert_id,
+                    principal.subject,
+                    {"role": principal.role.value},
+                )
+                viewed = audit.entry_of(
+                    principal, "alert.full_record_viewed", "alert", str(alert_id), row["area_code"]
+                )
+                await audit.append(conn, [viewed])
     return alert_public(row, principal)

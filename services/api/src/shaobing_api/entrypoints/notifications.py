@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.notification import NotificationStatus
@@ -15,11 +15,23 @@ from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import decode_cursor, encode_cursor
 
-from ..adapters.notification_queries import NotificationFilter, list_notifications
+from ..adapters.notification_queries import (
+    NotificationFilter,
+    list_notifications,
+    locked_notification,
+    write_notification_step,
+)
 from ..domain.roles import READ_ALERT_ROLES
+from ..domain.workflow import REFUSAL_STATUS, NotificationStep, Refused, next_notification_status
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
+
+
+class NotificationStepBody(BaseModel):
+    step: NotificationStep
+    version: int = Field(ge=1)
+    text: str = Field("", max_length=2000)  # what was said, by whom, when
 
 
 class NotificationPublic(BaseModel):
@@ -36,6 +48,7 @@ class NotificationPublic(BaseModel):
     explanation: dict[str, str]
     raised_at: datetime
     stored_at: datetime
+    version: int = 1
 
 
 class NotificationPage(BaseModel):
@@ -76,3 +89,26 @@ def _public(row, viewer: Principal) -> NotificationPublic:
     if not viewer.sees_full_ids:
         values["id_number"] = mask_id_number(values["id_number"])
     return NotificationPublic.model_validate(values)
+
+
+@router.post("/{notification_id}/steps", response_model=NotificationPublic)
+async def take_step(
+    request: Request, principal: Reader, notification_id: UUID, body: NotificationStepBody
+) -> NotificationPublic:
+    """contact, applied, declined, not_eligible (reopen: supervisors); a stale version is 409."""
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        row = await locked_notification(
+            conn, scopes=principal.areas, notification_id=notification_id
+        )
+        if row is None:
+            raise HTTPException(404, "notification not found")
+        if row["version"] != body.version:
+            raise HTTPException(409, f"version: the notification is at version {row['version']}")
+        try:
+            status = next_notification_status(
+                NotificationStatus(row["status"]), body.step, principal
+            )
+        except Refused as refused:
+            raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
+        updated = await write_notification_step(conn, row, status, body.step, body.text, principal)
+    return _public(updated, principal)

@@ -34,6 +34,12 @@ class AlertPublic(BaseModel):
     stored_at: datetime
     withdrawn_at: datetime | None = None  # its facts were retracted (status WITHDRAWN if undecided)
     withdrawal: dict[str, str] | None = None  # why, zh_cn and en
+    claimed_by: str | None = None
+    assignee: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision: dict[str, Any] | None = None  # what was done (confirmed) or why not (dismissed)
+    version: int = 1  # send it back with a step: a stale version is refused (409)
 
     @field_serializer("overpaid_amount")
     def _money(self, value: Decimal) -> str:

@@ -19,6 +19,7 @@ from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import MemberFilter, PolicyDefinition, RuleDefinition
 from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet
+from shaobing_rules.scope import Scope
 
 from . import explanations
 from .clock import Clock
@@ -42,10 +43,19 @@ class RuleBook:
     rules: tuple[Rule, ...]
     policies: tuple[Rule, ...] = ()
 
+    constants: dict[str, Any] = field(default_factory=dict)
+    _thresholds: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
+
     @classmethod
     def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
         rules, policies = rule_set.in_force(clock.today), rule_set.policies_in_force(clock.today)
-        return cls(rule_set, tuple(rules), tuple(policies))
+        return cls(rule_set, tuple(rules), tuple(policies), dict(rule_set.constants))
+
+    def thresholds_for(self, area_code: str) -> dict[str, float]:
+        """The rule set's thresholds at an area, remembered for the batch."""
+        if area_code not in self._thresholds:
+            self._thresholds[area_code] = self.rule_set.thresholds_for(area_code)
+        return self._thresholds[area_code]
 
     def title(self, rule_id: str) -> Explanation:
         titles = [r.definition.title for r in self.rule_set.rules if r.definition.id == rule_id]
@@ -63,27 +73,41 @@ class Outcome:
     notifications: list[NotificationRaised] = field(default_factory=list)
 
 
-def evaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:
-    """Every rule in force over every enrolment the person belongs to."""
+def evaluate(
+    state: PersonState, book: RuleBook, clock: Clock, scope: Scope | None = None
+) -> Outcome:
+    """Every rule in force over every enrolment the person belongs to (`scope`: the person's
+    base_scope, when the caller has it already)."""
     holding: dict[str, tuple[AlertRef, AlertRaised | None]] = {}
     failures: list[RuleFailed] = []
-    person = person_variables(state, clock.today)
+    scope = scope or base_scope(state, book, clock)
     for link in state.enrolments.values():
-        context = {
-            "person": person,
-            "enrolment": enrolment_variables(link),
-            "threshold": book.rule_set.thresholds_for(link.enrolment.area_code),
-            "constants": dict(book.rule_set.constants),
+        rules = [r for r in book.rules if applies(r.definition, link)]
+        if not rules:
+            continue
+        area = link.enrolment.area_code
+        scope.set(enrolment=enrolment_variables(link), threshold=book.thresholds_for(area))
+        for kind in dict.fromkeys(r.definition.fact for r in rules):
+            for fact in facts_of(state, kind, link):
+                scope.set(fact=fact.variables)
+                for rule in (r for r in rules if r.definition.fact is kind):
+                    try:
+                        if rule.holds(scope):
+                            holding |= _held(state, rule, link, fact, scope, clock)
+                    except RuleFailed as failure:  # one broken rule must not stop the others
+                        failures.append(failure)
+    return _settled(state, holding, book, clock, failures)
+
+
+def base_scope(state: PersonState, book: RuleBook, clock: Clock) -> Scope:
+    """What every rule and policy sees of the person, converted for CEL once."""
+    return Scope(
+        {
+            "person": person_variables(state, clock.today),
+            "constants": book.constants,
             "today": clock.today.isoformat(),
         }
-        for rule in book.rules:
-            if not applies(rule.definition, link):
-                continue
-            try:
-                holding |= _holding(state, rule, link, context, clock)
-            except RuleFailed as failure:  # one broken rule must not stop the others
-                failures.append(failure)
-    return _settled(state, holding, book, clock, failures)
+    )
 
 
 def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> bool:
@@ -97,23 +121,15 @@ def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> boo
     return True
 
 
-def _holding(
-    state: PersonState, rule: Rule, link: EnrolmentLink, context: dict[str, Any], clock: Clock
+def _held(
+    state: PersonState, rule: Rule, link: EnrolmentLink, fact: Fact, scope: Scope, clock: Clock
 ) -> dict[str, tuple[AlertRef, AlertRaised | None]]:
-    found = {}
-    for fact in facts_of(state, rule.definition.fact, link):
-        variables = {**context, "fact": fact.variables}
-        if not rule.holds(variables):
-            continue
-        ref = AlertRef(
-            rule_id=rule.definition.id,
-            enrolment_id=link.enrolment.enrolment_id,
-            fact_key=fact.key,
-        )
-        active = link.enrolment.status is EnrolmentStatus.ACTIVE
-        alert = _alert(state, rule, link, fact, variables, clock) if active else None
-        found[str(alert_id(ref.rule_id, ref.enrolment_id, ref.fact_key))] = (ref, alert)
-    return found
+    ref = AlertRef(
+        rule_id=rule.definition.id, enrolment_id=link.enrolment.enrolment_id, fact_key=fact.key
+    )
+    active = link.enrolment.status is EnrolmentStatus.ACTIVE
+    alert = _alert(state, rule, link, fact, scope, clock) if active else None
+    return {str(alert_id(ref.rule_id, ref.enrolment_id, ref.fact_key)): (ref, alert)}
 
 
 def _alert(
@@ -121,7 +137,7 @@ def _alert(
     rule: Rule,
     link: EnrolmentLink,
     fact: Fact,
-    variables: dict[str, Any],
+    variables: Scope,
     clock: Clock,
 ) -> AlertRaised:
     definition, enrolment = rule.definition, link.enrolment

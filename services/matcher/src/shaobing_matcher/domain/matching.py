@@ -11,7 +11,7 @@ from dataclasses import replace
 from shaobing_contracts.codec import AnyPersonEvent
 
 from .clock import Clock
-from .evaluation import Outcome, RuleBook, evaluate
+from .evaluation import Outcome, RuleBook, base_scope, evaluate
 from .facts import fold
 from .person import PersonState
 from .policies import notifications
@@ -20,6 +20,13 @@ from .policies import notifications
 def apply(state: PersonState, event: AnyPersonEvent, book: RuleBook, clock: Clock) -> Outcome:
     """The person's state after `event`, the alerts it supports, those withdrawn, and whom to
     contact."""
-    outcome = evaluate(fold(state, event), book, clock)
-    found, failures = notifications(outcome.state, book, clock)
+    return reevaluate(fold(state, event), book, clock)
+
+
+def reevaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:
+    """The rules and policies in force over the state as it is: after an event, and for every
+    person when a day passes or the rules change."""
+    scope = base_scope(state, book, clock)  # converted for CEL once for rules and policies
+    outcome = evaluate(state, book, clock, scope)
+    found, failures = notifications(outcome.state, book, clock, scope)
     return replace(outcome, notifications=found, failures=[*outcome.failures, *failures])

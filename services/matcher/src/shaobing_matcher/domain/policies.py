@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import PolicyScope, Recipient
 from shaobing_rules.rule_set import Rule, RuleFailed
+from shaobing_rules.scope import Scope
 
 from . import explanations
 from .clock import Clock
-from .evaluation import RuleBook, applies
+from .evaluation import RuleBook, applies, base_scope
 from .person import EnrolmentLink, PersonState
-from .variables import Fact, enrolment_variables, facts_of, person_variables
+from .variables import Fact, enrolment_variables, facts_of
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0d7b4b8e-51c4-4f35-9f1a-7c2e9d6a3b58")
 
@@ -29,21 +29,18 @@ def notification_id(policy_id: str, id_number: str, period: str) -> uuid.UUID:
 
 
 def notifications(
-    state: PersonState, book: RuleBook, clock: Clock
+    state: PersonState, book: RuleBook, clock: Clock, scope: Scope | None = None
 ) -> tuple[list[NotificationRaised], list[RuleFailed]]:
-    """Every notification the person's state calls for today, and the policies that failed."""
-    person = person_variables(state, clock.today)
-    base = {
-        "person": person,
-        "threshold": book.rule_set.thresholds_for(person["area_code"]),
-        "constants": dict(book.rule_set.constants),
-        "today": clock.today.isoformat(),
-    }
+    """Every notification the person's state calls for today, and the policies that failed
+    (`scope`: the person's base_scope, when the caller has it already)."""
+    scope = scope or base_scope(state, book, clock)
+    scope.set(threshold=book.thresholds_for(scope["person"]["area_code"]))
     found: dict[uuid.UUID, NotificationRaised] = {}
     failures: list[RuleFailed] = []
-    for policy in book.policies:
+    # Person-scope policies first: they read the person's threshold, set before the loop.
+    for policy in sorted(book.policies, key=lambda p: p.definition.scope is PolicyScope.ENROLMENT):
         try:
-            for notification in _of_policy(state, policy, base, clock):
+            for notification in _of_policy(state, policy, scope, book, clock):
                 found[notification.id] = notification
         except RuleFailed as failure:
             failures.append(failure)
@@ -51,19 +48,22 @@ def notifications(
 
 
 def _of_policy(
-    state: PersonState, policy: Rule, base: dict[str, Any], clock: Clock
+    state: PersonState, policy: Rule, scope: Scope, book: RuleBook, clock: Clock
 ) -> Iterator[NotificationRaised]:
     definition = policy.definition
     links: list[EnrolmentLink | None] = [None]
     if definition.scope is PolicyScope.ENROLMENT:
         links = [link for link in state.enrolments.values() if applies(definition, link)]
     for link in links:
-        context = base if link is None else {**base, "enrolment": enrolment_variables(link)}
+        if link is not None:
+            area = link.enrolment.area_code
+            scope.set(enrolment=enrolment_variables(link), threshold=book.thresholds_for(area))
         facts = [None] if definition.fact is None else facts_of(state, definition.fact, link)
         for fact in facts:
-            variables = context if fact is None else {**context, "fact": fact.variables}
-            if policy.holds(variables):
-                notification = _notification(state, policy, link, fact, variables, clock)
+            if fact is not None:
+                scope.set(fact=fact.variables)
+            if policy.holds(scope):
+                notification = _notification(state, policy, link, fact, scope, clock)
                 if notification is not None:
                     yield notification
 
@@ -73,7 +73,7 @@ def _notification(
     policy: Rule,
     link: EnrolmentLink | None,
     fact: Fact | None,
-    variables: dict[str, Any],
+    variables: Scope,
     clock: Clock,
 ) -> NotificationRaised | None:
     definition = policy.definition

@@ -24,11 +24,10 @@ from shaobing_runtime.logging import configure_logging
 from ..adapters.dead_letters import dead_letter
 from ..config import MatcherSettings
 from ..domain.clock import Clock
-from ..domain.evaluation import RuleBook
-from ..domain.matching import apply
+from ..domain.evaluation import Outcome, RuleBook
+from ..domain.matching import apply, reevaluate
 from ..domain.membership import person_enrolments
 from ..domain.person import PersonState
-from ..domain.policies import notifications
 from .delivery import CHANGELOG_END_MARKER, Delivery
 
 log = structlog.get_logger()
@@ -48,7 +47,9 @@ NOTIFIED = Counter(
     "Notifications sent (re-sends included)",
     ["policy_id"],
 )
-TICKS = Counter("shaobing_matcher_daily_ticks_total", "Daily policy sweeps completed")
+TICKS = Counter(
+    "shaobing_matcher_sweeps_total", "Sweeps of the rules and policies over every person done"
+)
 rules = RuleFiles(settings.rules_dir)  # invalid rules stop the worker at start
 FAILED = Counter(
     "shaobing_matcher_dead_letters_total", "Events the matcher dead-lettered", ["topic"]
@@ -150,9 +151,15 @@ async def match(stream: faust.StreamT) -> None:
         await delivery.commit_processed(events, persons)
 
 
+_running: set[asyncio.Future] = set()  # sweeps started by a rules reload, kept until done
+
+
 def _current_rules():
     if rules.refresh():
         log.info("rules_reloaded", rules=[r.name for r in rules.rule_set.rules])
+        sweep = asyncio.ensure_future(run_sweep())  # the new rules over everyone, not at events
+        _running.add(sweep)
+        sweep.add_done_callback(_running.discard)
     elif rules.error is not None:
         log.error("rules_not_reloaded", error=str(rules.error))
     return rules.rule_set
@@ -168,15 +175,20 @@ async def _match(event: EventT, book: RuleBook, clock: Clock) -> None:
     )
     outcome = apply(state, message, book, clock)
     persons[event.key] = outcome.state.model_dump_json().encode()
+    await _send(outcome, event.key, event.headers)
+    EVENTS.labels(message.event_type).inc()
+
+
+async def _send(outcome: Outcome, key: bytes, headers=None) -> None:
+    """The alerts that hold, the withdrawals still standing, the notifications due."""
     for alert in outcome.raised:
-        await alerts_out.send(key=event.key, value=encode(alert), headers=event.headers)
+        await alerts_out.send(key=key, value=encode(alert), headers=headers)
         ALERTS.labels(alert.rule_id).inc()
     for withdrawal in outcome.withdrawn:
-        await alerts_out.send(key=event.key, value=encode(withdrawal), headers=event.headers)
+        await alerts_out.send(key=key, value=encode(withdrawal), headers=headers)
         WITHDRAWN.labels(withdrawal.rule_id).inc()
-    await _notify(outcome.notifications, event.headers)
+    await _notify(outcome.notifications, headers)
     _count_failures(outcome.failures)
-    EVENTS.labels(message.event_type).inc()
 
 
 async def _notify(found: list, headers=None) -> None:
@@ -194,27 +206,27 @@ def _count_failures(failures: list) -> None:
 
 @app.crontab(settings.daily_tick_cron, timezone=ZoneInfo(settings.timezone))
 async def daily_tick() -> None:
-    """Birthdays pass without events: the policies over every person this worker holds."""
-    await run_daily_tick()
+    """A day passes: birthdays without events, rule versions taking effect on their date."""
+    await run_sweep()
 
 
-async def run_daily_tick() -> int:
-    """Evaluate the policies for every person in this worker's partitions; returns how many
-    notifications were sent (each is idempotent downstream)."""
+async def run_sweep() -> int:
+    """The rules and policies over every person in this worker's partitions, sending what holds
+    (all idempotent downstream; the state is brought up to date at each person's next event);
+    returns how many messages were sent."""
     clock = _clock()
     book, sent = RuleBook.on(_current_rules(), clock), 0
     for n, (key, stored) in enumerate(list(persons.items())):
         if key == CHANGELOG_END_MARKER or not stored:
             continue
-        found, failures = notifications(PersonState.model_validate_json(stored), book, clock)
-        await _notify(found)
-        _count_failures(failures)
-        sent += len(found)
+        outcome = reevaluate(PersonState.model_validate_json(stored), book, clock)
+        await _send(outcome, key)
+        sent += len(outcome.raised) + len(outcome.withdrawn) + len(outcome.notifications)
         if n % 200 == 0:
             await asyncio.sleep(0)  # let the agents and the web answer meanwhile
     await delivery.drain_producer()
     TICKS.inc()
-    log.info("daily_tick_done", notifications=sent)
+    log.info("sweep_done", messages=sent)
     return sent
 
 

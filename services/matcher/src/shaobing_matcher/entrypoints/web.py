@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shaobing_runtime.access import Role
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from .app import app, run_daily_tick, settings
+from .app import app, run_sweep, settings
 
 
 @app.page("/healthz")
@@ -32,7 +32,7 @@ async def metrics(web, request):
 @app.page("/v1/daily-tick")
 class DailyTick(View):
     async def post(self, request: Request) -> Response:
-        """Run the daily policy sweep now (roles ops, admin); idempotent."""
+        """Run the daily sweep of the rules and policies now (roles ops, admin); idempotent."""
         header = request.headers.get("authorization", "")
         try:
             principal = principal_from(header.removeprefix("Bearer ").strip(), settings)
@@ -40,4 +40,4 @@ class DailyTick(View):
             return self.json({"detail": f"invalid token: {exc}"}, status=401)
         if principal.role not in (Role.OPS, Role.ADMIN):
             return self.json({"detail": f"role {principal.role} may not do this"}, status=403)
-        return self.json({"notifications": await run_daily_tick()})
+        return self.json({"messages": await run_sweep()})

@@ -1,0 +1,116 @@
+"""POST /v1/alerts/{id}/steps and /v1/alerts/steps: claim, confirm, dismiss, reopen, assign,
+comment, one alert or many. Every step names the version it was decided on: a stale one is 409."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from shaobing_contracts.alert import AlertStatus
+from shaobing_runtime.access import Principal
+from shaobing_runtime.http_auth import require
+
+from ..adapters.alert_workflow import locked, write_step
+from ..domain.roles import READ_ALERT_ROLES
+from ..domain.workflow import (
+    REFUSAL_STATUS,
+    ActionTaken,
+    AlertCase,
+    DismissReason,
+    Refused,
+    Step,
+    decide,
+)
+from ..domain.workflow import Request as StepRequest
+from .views import AlertPublic, alert_public
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+Caller = Annotated[Principal, require(*READ_ALERT_ROLES)]
+
+
+class StepFields(BaseModel):
+    step: Step
+    action_taken: ActionTaken | None = None  # confirm
+    overpayment_to_recover: Decimal | None = Field(None, ge=0, lt=10**10, decimal_places=2)
+    reason: DismissReason | None = None  # dismiss
+    text: str = Field("", max_length=2000)  # comment; why (dismiss OTHER, reopen)
+    assignee: str | None = Field(None, min_length=1, max_length=64)  # assign
+
+    def request(self) -> StepRequest:
+        return StepRequest(**self.model_dump(include=set(StepFields.model_fields)))
+
+
+class StepBody(StepFields):
+    version: int = Field(ge=1)
+
+
+class Target(BaseModel):
+    id: UUID
+    version: int = Field(ge=1)
+
+
+class BulkBody(StepFields):
+    items: list[Target] = Field(min_length=1, max_length=500)
+
+
+class BulkItem(BaseModel):
+    id: UUID
+    status: int  # 200, 403, 404, 409 or 422, as the single step would answer
+    detail: str | None = None
+    alert: AlertPublic | None = None
+
+
+class BulkResult(BaseModel):
+    done: int
+    refused: int
+    items: list[BulkItem]
+
+
+@router.post("/{alert_id}/steps", response_model=AlertPublic)
+async def take_step(
+    request: Request, principal: Caller, alert_id: UUID, body: StepBody
+) -> AlertPublic:
+    """One step on one alert; outside the caller's areas the alert does not exist (404)."""
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        row = await _step(conn, principal, alert_id, body.version, body)
+    return alert_public(row, principal)
+
+
+@router.post("/steps", response_model=BulkResult)
+async def take_steps(request: Request, principal: Caller, body: BulkBody) -> BulkResult:
+    """The same step on many alerts; each succeeds or is refused on its own."""
+    items = []
+    async with request.app.state.pool.acquire() as conn:
+        for target in body.items:
+            try:
+                async with conn.transaction():
+                    row = await _step(conn, principal, target.id, target.version, body)
+                items.append(BulkItem(id=target.id, status=200, alert=alert_public(row, principal)))
+            except HTTPException as exc:
+                items.append(BulkItem(id=target.id, status=exc.status_code, detail=exc.detail))
+    done = sum(1 for i in items if i.status == 200)
+    return BulkResult(done=done, refused=len(items) - done, items=items)
+
+
+async def _step(
+    conn: asyncpg.Connection, principal: Principal, alert_id: UUID, version: int, body: StepFields
+) -> asyncpg.Record:
+    row = await locked(conn, scopes=principal.areas, alert_id=alert_id)
+    if row is None:
+        raise HTTPException(404, "alert not found")
+    if row["version"] != version:
+        raise HTTPException(
+            409, f"version: the alert is at version {row['version']}, not {version}"
+        )
+    case = AlertCase(AlertStatus(row["status"]), row["claimed_by"], row["assignee"])
+    step = body.request()
+    try:
+        change = decide(case, step, principal)
+    except Refused as refused:
+        raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
+    return await write_step(conn, row, change, step, principal)
