@@ -197,3 +197,24 @@ def test_a_notification_is_contacted_then_applied_for_and_a_stale_step_refused(a
     assert applied.status_code == 200 and applied.json()["status"] == "APPLIED"
     reopen = people["wang"].post(url, json={"step": "reopen", "version": applied.json()["version"]})
     assert reopen.status_code == 403
+
+
+SEVERITY_ORDER = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+
+
+def test_the_queue_puts_the_most_severe_and_soonest_due_first_with_time_left(api, ingest, people):
+    alert = _new_alert(api, ingest)
+
+    page = people["wang"].get("/v1/alerts/queue", params={"limit": 500}).json()
+
+    keys = [(SEVERITY_ORDER.index(i["severity"]), i["due_date"]) for i in page["items"]]
+    assert keys == sorted(keys)
+    [mine] = [i for i in page["items"] if i["id"] == alert["id"]]
+    assert mine["days_left"] >= 0 and mine["overdue"] is False
+    counted = {(c["status"], c["severity"]): c["alerts"] for c in page["counts"]}
+    assert counted[("OPEN", "CRITICAL")] >= 1
+    assert all(i["status"] in ("OPEN", "CLAIMED") for i in page["items"])
+    elsewhere = people["elsewhere"].get("/v1/alerts/queue").json()["items"]
+    assert alert["id"] not in {i["id"] for i in elsewhere}
+    overdue = people["wang"].get("/v1/alerts/queue", params={"overdue": "true"}).json()
+    assert overdue["items"] == [] and all(c["overdue"] == 0 for c in page["counts"])

@@ -13,7 +13,16 @@ from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
 from .config import ApiSettings
-from .entrypoints import alert_steps, alerts, audit, enrolments, notifications, pages, rules
+from .entrypoints import (
+    alert_steps,
+    alerts,
+    audit,
+    enrolments,
+    notifications,
+    pages,
+    queue,
+    rules,
+)
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -23,6 +32,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         routers=[
             enrolments.router,
             alert_steps.router,
+            queue.router,  # before alerts: /v1/alerts/queue is no alert id
             alerts.router,
             notifications.router,
             audit.router,

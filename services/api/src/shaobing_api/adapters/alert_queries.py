@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 import asyncpg
@@ -64,4 +65,72 @@ async def get_alert(
         f"select {COLUMNS} from alerts where id = $1 and area_code like any($2::text[])",
         alert_id,
         scope_patterns(scopes),
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None  # OPEN or CLAIMED; both when None
+    severity: str | None = None
+    program: str | None = None
+    rule_id: str | None = None
+    area: str | None = None
+    assignee: str | None = None
+    due_by: date | None = None  # due on or before
+    overdue_on: date | None = None  # only those due before this day
+
+
+_QUEUE_WHERE = """area_code like any($1::text[]) and status in ('OPEN', 'CLAIMED')
+    and ($2::text is null or status = $2) and ($3::text is null or severity = $3)
+    and ($4::text is null or program = $4) and ($5::text is null or rule_id = $5)
+    and ($6::text is null or area_code like $6 || '%') and ($7::text is null or assignee = $7)
+    and ($8::date is null or due_date <= $8) and ($9::date is null or due_date < $9)"""
+
+
+def _queue_arguments(scopes: Sequence[str], where: QueueFilter) -> list:
+    return [
+        scope_patterns(scopes),
+        where.status,
+        where.severity,
+        where.program,
+        where.rule_id,
+        where.area,
+        where.assignee,
+        where.due_by,
+        where.overdue_on,
+    ]
+
+
+async def queue(
+    conn: asyncpg.Connection,
+    *,
+    scopes: Sequence[str],
+    where: QueueFilter,
+    limit: int,
+    after_seq: int | None,
+) -> list[asyncpg.Record]:
+    """Undecided alerts, most severe first, then soonest due; keyset-paged after a row's seq."""
+    return await conn.fetch(
+        f"""select {COLUMNS} from alerts
+            where {_QUEUE_WHERE}
+              and ($10::bigint is null or (severity_rank, due_date, seq) >
+                   (select severity_rank, due_date, seq from alerts where seq = $10))
+            order by severity_rank, due_date, seq limit $11""",
+        *_queue_arguments(scopes, where),
+        after_seq,
+        limit,
+    )
+
+
+async def queue_counts(
+    conn: asyncpg.Connection, *, scopes: Sequence[str], where: QueueFilter, today: date
+) -> list[asyncpg.Record]:
+    """How many undecided alerts by status and severity, and how many of them are overdue."""
+    return await conn.fetch(
+        f"""select status, severity, count(*) as alerts,
+                   count(*) filter (where due_date < $10) as overdue
+            from alerts where {_QUEUE_WHERE}
+            group by status, severity order by status, severity""",
+        *_queue_arguments(scopes, where),
+        today,
     )
