@@ -218,3 +218,19 @@ def test_the_queue_puts_the_most_severe_and_soonest_due_first_with_time_left(api
     assert alert["id"] not in {i["id"] for i in elsewhere}
     overdue = people["wang"].get("/v1/alerts/queue", params={"overdue": "true"}).json()
     assert overdue["items"] == [] and all(c["overdue"] == 0 for c in page["counts"])
+
+
+def test_the_queue_exports_as_csv_and_xlsx_watermarked_and_audited(api, ingest, people):
+    _new_alert(api, ingest)
+    wang, auditor = people["wang"], people["auditor"]
+
+    as_csv = wang.get("/v1/alerts/queue/export", params={"format": "csv", "severity": "CRITICAL"})
+    as_xlsx = wang.get("/v1/alerts/queue/export", params={"format": "xlsx"})
+
+    assert as_csv.status_code == 200, as_csv.text
+    text = as_csv.content.decode("utf-8-sig")
+    assert text.startswith("导出人 Exported by: wang (caseworker)") and "severity=CRITICAL" in text
+    assert as_xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert as_xlsx.content[:2] == b"PK"  # a zip: the xlsx container
+    exports = auditor.get("/v1/audit", params={"object_id": "alerts", "actor": "wang"}).json()
+    assert [e["details"]["format"] for e in exports["items"][:2]] == ["xlsx", "csv"]

@@ -3,20 +3,23 @@ days left before the payout cut-off, what is overdue, and counts for the same fi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 from shaobing_contracts.alert import Severity
 from shaobing_contracts.enrolment import Program
+from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import decode_cursor, encode_cursor
 
 from ..adapters.alert_queries import QueueFilter, queue, queue_counts
+from ..domain import exports
 from ..domain.roles import READ_ALERT_ROLES
 from .views import AlertPublic, alert_public
 
@@ -43,10 +46,15 @@ class QueuePage(BaseModel):
     next_cursor: str | None
 
 
-@router.get("/queue", response_model=QueuePage)
-async def work_queue(
+@dataclass(frozen=True)
+class QueueView:
+    where: QueueFilter
+    today: date
+    shown: dict  # the filter as asked, for watermarks and the audit trail
+
+
+def queue_view(
     request: Request,
-    principal: Reader,
     status: Annotated[str | None, Query(pattern="^(OPEN|CLAIMED)$")] = None,
     severity: Severity | None = None,
     program: Program | None = None,
@@ -55,6 +63,32 @@ async def work_queue(
     assignee: str | None = None,
     due_by: date | None = None,
     overdue: bool = False,
+) -> QueueView:
+    """The queue's filter (a dependency shared by the queue and its exports)."""
+    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    shown = {
+        "status": status,
+        "severity": severity,
+        "program": program,
+        "rule_id": rule_id,
+        "area": area,
+        "assignee": assignee,
+        "due_by": due_by,
+        "overdue": overdue,
+    }
+    filters = {k: v for k, v in shown.items() if k != "overdue"}
+    where = QueueFilter(**filters, overdue_on=today if overdue else None)
+    return QueueView(where, today, {k: v for k, v in shown.items() if v not in (None, False)})
+
+
+View = Annotated[QueueView, Depends(queue_view)]
+
+
+@router.get("/queue", response_model=QueuePage)
+async def work_queue(
+    request: Request,
+    principal: Reader,
+    view: View,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> QueuePage:
@@ -63,32 +97,59 @@ async def work_queue(
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(422, "cursor: not a cursor this api issued") from exc
-    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
-    where = QueueFilter(
-        status=status,
-        severity=severity,
-        program=program,
-        rule_id=rule_id,
-        area=area,
-        assignee=assignee,
-        due_by=due_by,
-        overdue_on=today if overdue else None,
-    )
     async with request.app.state.pool.acquire() as conn:
         rows = await queue(
-            conn, scopes=principal.areas, where=where, limit=limit + 1, after_seq=after
+            conn, scopes=principal.areas, where=view.where, limit=limit + 1, after_seq=after
         )
-        counts = await queue_counts(conn, scopes=principal.areas, where=where, today=today)
+        counts = await queue_counts(
+            conn, scopes=principal.areas, where=view.where, today=view.today
+        )
     page = rows[:limit]
     return QueuePage(
-        today=today,
-        items=[_item(r, principal, today) for r in page],
+        today=view.today,
+        items=[queue_item(r, principal, view.today) for r in page],
         counts=[QueueCount.model_validate(dict(c)) for c in counts],
         next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,
     )
 
 
-def _item(row, principal: Principal, today: date) -> QueueItem:
+def queue_item(row, principal: Principal, today: date) -> QueueItem:
     days_left = (row["due_date"] - today).days
     alert = alert_public(row, principal)
     return QueueItem(**alert.model_dump(), days_left=days_left, overdue=days_left < 0)
+
+
+EXPORT_LIMIT = 50_000
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/queue/export", response_class=Response)
+async def export_queue(
+    request: Request,
+    principal: Reader,
+    view: View,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
+) -> Response:
+    """The filtered queue as a file (at most 50,000 rows), watermarked and recorded in the audit
+    trail; ID numbers as the caller's role may see them."""
+    at = datetime.now(ZoneInfo(request.app.state.settings.timezone))
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        rows = await queue(
+            conn, scopes=principal.areas, where=view.where, limit=EXPORT_LIMIT, after_seq=None
+        )
+        items = [queue_item(r, principal, view.today).model_dump() for r in rows]
+        details = {"format": format, "rows": len(items), "filter": view.shown}
+        area = view.where.area or (principal.areas[0] if len(principal.areas) == 1 else None)
+        entry = audit.entry_of(principal, "alert.export", "queue", "alerts", area, **details)
+        await audit.append(conn, [entry])
+    mark = exports.watermark(principal.subject, principal.role.value, at, view.shown)
+    if format == "csv":
+        body = exports.as_csv(items, mark)
+    else:
+        body = exports.as_xlsx(items, mark, principal.subject)
+    name = f"shaobing-alerts-{at:%Y%m%d-%H%M%S}.{format}"
+    disposition = {"content-disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=_MEDIA[format], headers=disposition)
