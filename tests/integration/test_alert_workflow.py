@@ -7,6 +7,8 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import asyncpg
@@ -234,3 +236,29 @@ def test_the_queue_exports_as_csv_and_xlsx_watermarked_and_audited(api, ingest, 
     assert as_xlsx.content[:2] == b"PK"  # a zip: the xlsx container
     exports = auditor.get("/v1/audit", params={"object_id": "alerts", "actor": "wang"}).json()
     assert [e["details"]["format"] for e in exports["items"][:2]] == ["xlsx", "csv"]
+
+
+@contextmanager
+def _signed_in(stack, subject: str, areas: list[str]) -> Iterator[httpx.Client]:
+    token = issue_token(CommonSettings(), subject=subject, role=Role.CASEWORKER, areas=areas)
+    with httpx.Client(base_url=stack.url("api"), timeout=60) as browser:
+        browser.get("/ui/login", params={"token": token})
+        yield browser
+
+
+def test_the_alert_page_shows_the_case_and_its_steps_and_works_them(stack, api, ingest):
+    alert = _new_alert(api, ingest)
+    with _signed_in(stack, "zhou", [AREA]) as browser:
+        page = browser.get(f"/ui/alerts/{alert['id']}")
+        assert page.status_code == 200
+        assert alert["explanation"]["zh_cn"] in page.text
+        assert 'data-step="claim"' in page.text and "death.registrations" in page.text
+        # The page's buttons post to the api with the same cookie.
+        claimed = browser.post(
+            f"/v1/alerts/{alert['id']}/steps", json={"step": "claim", "version": alert["version"]}
+        )
+        assert claimed.status_code == 200, claimed.text
+        english = browser.get(f"/ui/alerts/{alert['id']}?lang=en").text
+        assert 'data-step="confirm"' in english and "CLAIM" in english  # the timeline
+    with _signed_in(stack, "sun", [OTHER_COMMUNITY]) as elsewhere:
+        assert elsewhere.get(f"/ui/alerts/{alert['id']}").status_code == 404

@@ -67,3 +67,21 @@ async def write_step(
     )
     await audit.append(conn, [entry])
     return updated
+
+
+async def record_full_view(
+    conn: asyncpg.Connection, actor: Principal, alert_id: UUID, area_code: str
+) -> None:
+    """A full-ID role opened the whole record: its timeline and the audit trail say so."""
+    async with conn.transaction():
+        await conn.execute(
+            """insert into alert_events (alert_id, kind, actor, details)
+               values ($1, 'FULL_RECORD_VIEWED', $2, $3)""",
+            alert_id,
+            actor.subject,
+            {"role": actor.role.value},
+        )
+        viewed = audit.entry_of(
+            actor, "alert.full_record_viewed", "alert", str(alert_id), area_code
+        )
+        await audit.append(conn, [viewed])

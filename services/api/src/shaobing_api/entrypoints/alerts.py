@@ -8,12 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from shaobing_contracts.alert import AlertStatus, Severity
-from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import decode_cursor, encode_cursor
 
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
+from ..adapters.alert_workflow import record_full_view
 from ..domain.roles import READ_ALERT_ROLES
 from .views import AlertPage, AlertPublic, alert_public
 
@@ -65,16 +65,5 @@ async def get(request: Request, principal: Reader, alert_id: UUID) -> AlertPubli
         if row is None:
             raise HTTPException(404, "alert not found")
         if principal.sees_full_ids:
-            async with conn.transaction():
-                await conn.execute(
-                    """insert into alert_events (alert_id, kind, actor, details)
-                       values ($1, 'FULL_RECORD_VIEWED', $2, $3)""",
-                    alert_id,
-                    principal.subject,
-                    {"role": principal.role.value},
-                )
-                viewed = audit.entry_of(
-                    principal, "alert.full_record_viewed", "alert", str(alert_id), row["area_code"]
-                )
-                await audit.append(conn, [viewed])
+            await record_full_view(conn, principal, alert_id, row["area_code"])
     return alert_public(row, principal)

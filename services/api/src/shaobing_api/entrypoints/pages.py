@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -14,8 +17,10 @@ from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import COOKIE, require
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from ..adapters.alert_queries import AlertFilter, list_alerts
+from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
+from ..adapters.alert_workflow import record_full_view
 from ..domain.roles import READ_ALERT_ROLES
+from ..domain.workflow import ActionTaken, DismissReason
 from .views import alert_public
 
 router = APIRouter(include_in_schema=False)
@@ -40,6 +45,25 @@ LABELS = {
         "all": "全部",
         "filter": "筛选",
         "signed_in": "当前用户",
+        "alert": "预警",
+        "back": "返回队列",
+        "rule": "规则",
+        "enrolment": "待遇",
+        "person": "人员",
+        "due": "应处理日期",
+        "days_left": "天",
+        "overpaid": "多发月数 · 金额",
+        "claimed_by": "认领人",
+        "assignee": "分派给",
+        "claim": "认领",
+        "confirm": "确认",
+        "dismiss": "排除",
+        "release": "退回队列",
+        "comment": "备注",
+        "recover": "追回金额",
+        "text": "说明",
+        "evidence": "证据",
+        "timeline": "处理记录",
     },
     "en": {
         "title": "Electronic sentinel · alert queue",
@@ -59,6 +83,25 @@ LABELS = {
         "all": "All",
         "filter": "Filter",
         "signed_in": "Signed in as",
+        "alert": "Alert",
+        "back": "Back to the queue",
+        "rule": "Rule",
+        "enrolment": "Enrolment",
+        "person": "Person",
+        "due": "Due",
+        "days_left": "days left",
+        "overpaid": "Months · amount overpaid",
+        "claimed_by": "Claimed by",
+        "assignee": "assigned to",
+        "claim": "Claim",
+        "confirm": "Confirm",
+        "dismiss": "Dismiss",
+        "release": "Release",
+        "comment": "Comment",
+        "recover": "Amount to recover",
+        "text": "Note",
+        "evidence": "Evidence",
+        "timeline": "Timeline",
     },
 }
 
@@ -108,5 +151,39 @@ async def queue(
             "severity": severity,
             "statuses": list(AlertStatus),
             "severities": list(Severity),
+        },
+    )
+
+
+@router.get("/ui/alerts/{alert_id}", response_class=HTMLResponse)
+async def alert_page(
+    request: Request,
+    principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
+    alert_id: UUID,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+) -> HTMLResponse:
+    """One alert: explanation, evidence, timeline and the steps (keys c, f, d, r)."""
+    async with request.app.state.pool.acquire() as conn:
+        row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
+        if row is None:
+            raise HTTPException(404, "alert not found")
+        if principal.sees_full_ids:
+            await record_full_view(conn, principal, alert_id, row["area_code"])
+        timeline = await conn.fetch(
+            "select kind, actor, at, details from alert_events where alert_id = $1 order by seq",
+            alert_id,
+        )
+    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    return templates.TemplateResponse(
+        request,
+        "alert.html",
+        {
+            "a": alert_public(row, principal),
+            "days_left": (row["due_date"] - today).days,
+            "timeline": timeline,
+            "t": LABELS[lang],
+            "lang": lang,
+            "actions_taken": list(ActionTaken),
+            "reasons": list(DismissReason),
         },
     )
