@@ -15,7 +15,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## start broker, database, the four services and the demo city
 	$(PY) -m shaobing_dev.run
 
-test: $(STAMP)  ## lint, unit and integration tests (starts its own broker and database)
+CHROMIUM := /usr/bin/chromium
+
+# The browser tests drive Debian's Chromium (Playwright's own download does not work here), with
+# a CJK font so that the screenshots in test-artifacts/ show the Chinese.
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei
+
+test: $(STAMP) $(CHROMIUM)  ## lint, unit, integration and browser tests (own broker and database)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q

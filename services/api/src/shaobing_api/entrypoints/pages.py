@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BeforeValidator
 
 from shaobing_contracts.alert import AlertStatus, Severity
 from shaobing_runtime.access import Principal
@@ -123,12 +124,17 @@ async def login(request: Request, token: str) -> RedirectResponse:
     return response
 
 
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 @router.get("/ui/alerts", response_class=HTMLResponse)
 async def queue(
     request: Request,
     principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
-    status: AlertStatus | None = None,
-    severity: Severity | None = None,
+    # The form sends "" for "all": an empty choice is no filter, not an invalid one.
+    status: Annotated[AlertStatus | None, BeforeValidator(_blank_is_none)] = None,
+    severity: Annotated[Severity | None, BeforeValidator(_blank_is_none)] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
     async with request.app.state.pool.acquire() as conn:

@@ -1,0 +1,83 @@
+"""The pages in headless Chromium (Debian's, driven by Playwright): a case worker signs in,
+filters the queue, opens an alert, claims and confirms it with the keyboard and sees it leave
+the open queue; a worker of another community cannot open it. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from shaobing_runtime.access import Role
+
+from .conftest import (
+    OTHER_COMMUNITY,
+    alerts_for,
+    death_of,
+    enrolment,
+    eventually,
+    new_person,
+    token,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(browser: Browser, stack, areas: list[str]) -> Page:
+    bearer = token(Role.CASEWORKER, areas)["authorization"].split()[1]
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone, on a home visit
+    page.goto(f"{stack.url('api')}/ui/login?token={bearer}")
+    return page
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def test_a_case_worker_works_an_alert_from_the_queue_with_the_keyboard(stack, api, ingest, browser):
+    person = new_person()
+    record = enrolment(person)
+    api.post("/v1/enrolments", json=record).raise_for_status()
+    ingest.post("/v1/sources/death/changes", json=[death_of(person)]).raise_for_status()
+    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    page = _sign_in(browser, stack, ["310110"])
+
+    page.select_option("select[name=status]", "OPEN")
+    page.click("form button")
+    row = page.locator(f"tr[data-alert-id='{alert['id']}']")
+    expect(row).to_be_visible()
+    open_before = page.locator("#alerts tbody tr").count()
+    _shot(page, "queue")
+
+    row.locator("a").click()
+    expect(page.locator("#status")).to_have_text("OPEN")
+    _shot(page, "alert-open")
+    page.keyboard.press("c")
+    expect(page.locator("#status")).to_have_text("CLAIMED")
+    page.select_option("#action_taken", "PAYMENT_STOPPED")
+    page.locator("#action_taken").evaluate("select => select.blur()")  # keys are shortcuts again
+    page.keyboard.press("f")
+    expect(page.locator("#status")).to_have_text("CONFIRMED")
+    expect(page.locator("#timeline")).to_contain_text("CONFIRM")
+    _shot(page, "alert-confirmed")
+
+    page.goto(f"{stack.url('api')}/ui/alerts?status=OPEN")
+    expect(page.locator(f"tr[data-alert-id='{alert['id']}']")).to_have_count(0)
+    assert page.locator("#alerts tbody tr").count() < open_before
+
+    elsewhere = _sign_in(browser, stack, [OTHER_COMMUNITY])
+    response = elsewhere.goto(f"{stack.url('api')}/ui/alerts/{alert['id']}")
+    assert response.status == 404
