@@ -1,4 +1,5 @@
-"""The demo city of `make run`: enrolments, a few deaths up front, then a trickle."""
+"""The demo city of `make run`: household registrations, enrolments, a few deaths up front,
+then a trickle."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from shaobing_runtime.access import Role
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
-from .city import deaths_for, enrolment_dicts_for, generate_city
+from .changes_year import HUKOU, TableRow, hukou_row
+from .city import City, deaths_for, enrolment_dicts_for, generate_city
 from .debezium_feed import death_change_events
+from .demo_files import change_events
 from .stack import Stack
 
 DEMO_AREA = "310110"
@@ -45,8 +48,10 @@ class DemoLoader:
         )
         changes = death_change_events(deaths, with_schema=True)
         with httpx.Client(timeout=60) as client:
+            for chunk in _chunks(_registrations(city, start - timedelta(days=1)), 1000):
+                self._post_changes(client, "hukou", chunk)  # who lives here: 政策找人 needs it
             head, trickle = changes[:5], changes[5:]
-            self._post_deaths(client, head)  # recorded before the enrolments: must still alert
+            self._post_changes(client, "death", head)  # known before the enrolments: BLOCK
             for chunk in range(0, len(enrolments), 2000):
                 self._post_enrolments(client, enrolments[chunk : chunk + 2000])
             print(
@@ -57,7 +62,7 @@ class DemoLoader:
             for change in trickle:
                 if stop.is_set():
                     return
-                if self._post_deaths(client, [change])["accepted"]:
+                if self._post_changes(client, "death", [change])["accepted"]:
                     stop.wait(self.interval)
 
     def _token(self, role: Role) -> dict[str, str]:
@@ -74,11 +79,24 @@ class DemoLoader:
         )
         response.raise_for_status()
 
-    def _post_deaths(self, client: httpx.Client, changes: list[dict]) -> dict:
+    def _post_changes(self, client: httpx.Client, source: str, changes: list[dict]) -> dict:
         response = client.post(
-            f"{self.stack.url('ingest')}/v1/sources/death/changes",
+            f"{self.stack.url('ingest')}/v1/sources/{source}/changes",
             content=orjson.dumps(changes),
             headers=self._token(Role.FEED),
         )
         response.raise_for_status()
         return response.json()
+
+
+def _registrations(city: City, at: datetime) -> list[dict]:
+    """Every resident's household registration, as a Debezium snapshot read."""
+    rows = [
+        TableRow(HUKOU, "r", hukou_row(city, person, person.area_code, "ACTIVE", at), at)
+        for person in city.residents
+    ]
+    return [event for _, event in change_events(rows)]
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
