@@ -62,11 +62,16 @@ def _explain_failure(stack: Stack, person_of: dict[str, str]) -> None:
     alerted = asyncio.run(_alerted(stack.database_url, list(person_of)))
     topics = ("src.death.v1", "person-enrolments.v1", "alerts.v1", "dead-letters.v1")
     records = {t: read_records(stack.bootstrap, t) for t in topics}
+    changelog = read_records(stack.bootstrap, "shaobing-matcher-person-state-changelog")
     for enrolment_id in sorted(set(person_of) - alerted):
         key = person_of[enrolment_id].encode()
         print(f"no alert for {enrolment_id}:")
         for topic, found in records.items():
             print(f"  {topic}: {[(r.partition, r.offset) for r in found if r.key == key]}")
+        for r in (r for r in changelog if r.key == key):  # what the state was, record by record
+            state = orjson.loads(r.value) if r.value else {}
+            facts = (list(state.get("deaths", {})), list(state.get("enrolments", {})))
+            print(f"  changelog {r.partition}/{r.offset}: deaths, enrolments = {facts}")
     log = (stack.config.var_dir / "logs" / "matcher.log").read_text(errors="replace")
     lines = log.splitlines()
     noted = [line for line in lines if '"error"' in line or "offset_gap" in line]
