@@ -7,12 +7,10 @@ everything a batch produced, and then commit exactly the offsets processed.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 
 import faust
 import structlog
-from faust.streams import _current_event
 from faust.types import TP, EventT
 from prometheus_client import Counter
 
@@ -86,20 +84,25 @@ class Delivery:
         Each changelog partition the batch wrote to is closed with a one-record batch: the
         embedded Tansu broker reports a partition's end offset as the last batch's base offset
         + 1, and faust's recovery reads only up to that end, which dropped the tail of the last
-        batch after a restart. On Apache Kafka the marker is one harmless extra record per
-        partition and batch.
+        batch after a restart. The markers are awaited one by one before the commit: faust's
+        producer buffer hands messages over in order but its flush can return while one is
+        still on its way, and a commit overtaking the last marker lost committed state on
+        kill -9. On Apache Kafka a marker is one harmless extra record per partition and batch.
         """
-        last: dict = {}
-        for event in events:
-            last[event.message.tp] = event
-        if not last:
+        partitions = sorted({event.message.tp.partition for event in events})
+        if not partitions:
             return
         await self.drain_producer()
-        for event in last.values():
-            _current_event.set(weakref.ref(event))
-            table[CHANGELOG_END_MARKER] = b""
-        await self.drain_producer()
-        offsets = {tp: event.message.offset + 1 for tp, event in last.items()}
+        for partition in partitions:
+            marker = table.changelog_topic.send_soon(
+                key=CHANGELOG_END_MARKER, value=b"", partition=partition
+            )
+            await marker  # delivered: everything buffered before it was handed over first
+            await self.drain_producer()
+        offsets: dict[TP, int] = {}
+        for event in events:
+            tp = event.message.tp
+            offsets[tp] = max(offsets.get(tp, 0), event.message.offset + 1)
         await self._app.consumer._commit_offsets(offsets)
 
     async def drain_producer(self) -> None:
