@@ -163,7 +163,9 @@ def test_the_audit_trail_refuses_updates_and_deletes(stack):
     assert asyncio.run(attempt()) == "audit_log is append-only"
 
 
-def test_a_notification_is_contacted_then_applied_for_and_a_stale_step_refused(api, ingest, people):
+def test_a_notification_is_contacted_then_applied_for_and_a_stale_step_refused(
+    stack, api, ingest, people
+):
     person = new_person(date(1944, 6, 6))  # 82: the old-age allowance
     row = {
         "id_number": person,
@@ -185,6 +187,9 @@ def test_a_notification_is_contacted_then_applied_for_and_a_stale_step_refused(a
         return [n for n in found.json()["items"] if n["id_number"] == masked]
 
     [notification] = eventually(offered)
+    with _signed_in(stack, "wang", [AREA]) as browser:
+        page = browser.get("/ui/notifications", params={"benefit": "gaoling", "status": ""}).text
+        assert f'data-notification="{notification["id"]}"' in page and "已联系" in page
     url = f"/v1/notifications/{notification['id']}/steps"
     contacted = people["wang"].post(
         url, json={"step": "contact", "version": notification["version"], "text": "电话联系"}

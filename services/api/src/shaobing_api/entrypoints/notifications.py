@@ -79,12 +79,12 @@ async def list_(
         )
     page = rows[:limit]
     return NotificationPage(
-        items=[_public(r, principal) for r in page],
+        items=[notification_public(r, principal) for r in page],
         next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,
     )
 
 
-def _public(row, viewer: Principal) -> NotificationPublic:
+def notification_public(row, viewer: Principal) -> NotificationPublic:
     values = dict(row)
     if not viewer.sees_full_ids:
         values["id_number"] = mask_id_number(values["id_number"])
@@ -111,4 +111,4 @@ async def take_step(
         except Refused as refused:
             raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
         updated = await write_notification_step(conn, row, status, body.step, body.text, principal)
-    return _public(updated, principal)
+    return notification_public(updated, principal)

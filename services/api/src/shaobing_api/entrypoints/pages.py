@@ -14,14 +14,17 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BeforeValidator
 
 from shaobing_contracts.alert import AlertStatus, Severity
+from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import COOKIE, require
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
 from ..adapters.alert_workflow import record_full_view
+from ..adapters.notification_queries import NotificationFilter, list_notifications
 from ..domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import ActionTaken, DismissReason
+from .notifications import notification_public
 from .views import alert_public
 
 router = APIRouter(include_in_schema=False)
@@ -65,6 +68,13 @@ LABELS = {
         "text": "说明",
         "evidence": "证据",
         "timeline": "处理记录",
+        "notifications": "政策找人 · 待联系",
+        "queue": "预警队列",
+        "none": "暂无",
+        "contact": "已联系",
+        "applied": "已申请",
+        "declined": "不申请",
+        "not_eligible": "不符合条件",
     },
     "en": {
         "title": "Electronic sentinel · alert queue",
@@ -103,6 +113,13 @@ LABELS = {
         "text": "Note",
         "evidence": "Evidence",
         "timeline": "Timeline",
+        "notifications": "Policy finds the person · to contact",
+        "queue": "Alert queue",
+        "none": "Nobody",
+        "contact": "Contacted",
+        "applied": "Applied",
+        "declined": "Declined",
+        "not_eligible": "Not eligible",
     },
 }
 
@@ -191,5 +208,41 @@ async def alert_page(
             "lang": lang,
             "actions_taken": list(ActionTaken),
             "reasons": list(DismissReason),
+        },
+    )
+
+
+# The steps a case worker can take from each status (reopen is a supervisor's, via the api).
+NOTIFICATION_STEPS = {
+    "NEW": ["contact", "not_eligible"],
+    "CONTACTED": ["applied", "declined", "not_eligible"],
+}
+
+
+@router.get("/ui/notifications", response_class=HTMLResponse)
+async def notifications_page(
+    request: Request,
+    principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
+    status: Annotated[NotificationStatus | None, BeforeValidator(_blank_is_none)] = None,
+    benefit: Annotated[str | None, BeforeValidator(_blank_is_none)] = None,
+    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+) -> HTMLResponse:
+    """Whom to contact about which benefit, with the lifecycle steps as buttons."""
+    where = NotificationFilter(status=status, benefit=benefit.upper() if benefit else None)
+    async with request.app.state.pool.acquire() as conn:
+        rows = await list_notifications(
+            conn, scopes=principal.areas, where=where, limit=200, before_seq=None
+        )
+    return templates.TemplateResponse(
+        request,
+        "notifications.html",
+        {
+            "items": [notification_public(r, principal) for r in rows],
+            "t": LABELS[lang],
+            "lang": lang,
+            "status": status,
+            "benefit": benefit,
+            "statuses": list(NotificationStatus),
+            "steps": {s: NOTIFICATION_STEPS.get(s, []) for s in NotificationStatus},
         },
     )
