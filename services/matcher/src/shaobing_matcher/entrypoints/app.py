@@ -28,7 +28,7 @@ from ..domain.evaluation import Outcome, RuleBook
 from ..domain.matching import apply, reevaluate
 from ..domain.membership import person_enrolments
 from ..domain.person import PersonState
-from .delivery import CHANGELOG_END_MARKER, Delivery
+from .delivery import CHANGELOG_END_MARKER, STALL_SECONDS, Delivery
 
 log = structlog.get_logger()
 BATCH_SIZE = 500
@@ -110,6 +110,15 @@ def _clock() -> Clock:
 
 
 delivery = Delivery(app)
+
+
+@app.timer(interval=STALL_SECONDS)
+async def _audit_positions() -> None:
+    """No record left behind at the tail of a partition (see Delivery.audit)."""
+    try:
+        await delivery.audit({t for topic in (enrolments_in, person_events) for t in topic.topics})
+    except Exception:  # a rebalance may be under way: the next round looks again
+        log.exception("offset_audit_failed")
 
 
 @app.on_partitions_revoked.connect

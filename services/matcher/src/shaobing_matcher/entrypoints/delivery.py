@@ -7,6 +7,7 @@ everything a batch produced, and then commit exactly the offsets processed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import faust
@@ -17,6 +18,7 @@ from prometheus_client import Counter
 log = structlog.get_logger()
 CHANGELOG_END_MARKER = b"\x00changelog-end"
 MAX_REREADS = 3
+STALL_SECONDS = 5.0
 GAPS = Counter(
     "shaobing_matcher_offset_gaps_total",
     "Times the matcher saw an offset skipped and read the partition again from the gap",
@@ -29,6 +31,7 @@ class Delivery:
         self._app = app
         self._next: dict[TP, int] = {}  # per partition, the offset after the last one processed
         self._rereads: dict[tuple[TP, int], int] = {}  # (partition, expected) → times sought back
+        self._seen: dict[TP, float] = {}  # per partition, when an event of it was last taken
 
     def forget(self, partitions: Iterable[TP]) -> None:
         """Partitions revoked: whoever gets them next starts from the committed offset."""
@@ -65,9 +68,26 @@ class Delivery:
                 await self._app.consumer.seek(tp, expected)
                 continue
             kept.append(event)
+            self._seen[tp] = time.monotonic()
             self._rereads.pop((tp, offset), None)
             self._next[tp] = max(offset + 1, expected or 0)
         return kept
+
+    async def audit(self, topics: set[str], quiet_for: float = STALL_SECONDS) -> None:
+        """Read again from the next expected offset where the consumer's position has moved past
+        it and nothing of the partition has come for a while: records faust dropped at the tail
+        of a partition leave no later record to show the gap (`in_order` cannot see them)."""
+        now, consumer = time.monotonic(), self._app.consumer
+        for tp in consumer.assignment():
+            if tp.topic not in topics or now - self._seen.get(tp, 0.0) < quiet_for:
+                continue
+            expected = self._next.get(tp, consumer._committed_offset.get(tp))
+            position = await consumer.position(tp)
+            if expected is not None and position is not None and position > expected:
+                GAPS.labels(tp.topic).inc()
+                log.warning("offset_stall", topic=tp.topic, partition=tp.partition, at=expected)
+                self._seen[tp] = now
+                await consumer.seek(tp, expected)
 
     def _reread(self, tp: TP, expected: int) -> bool:
         """Whether to read the partition again from `expected` (no: it is a real hole)."""
