@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
 
 
 def encode_cursor(seq: int) -> str:
@@ -13,3 +16,16 @@ def decode_cursor(cursor: str) -> int:
     """The seq inside an opaque cursor; ValueError when it was not one of ours."""
     padded = cursor + "=" * (-len(cursor) % 4)
     return int(base64.urlsafe_b64decode(padded.encode()).decode())
+
+
+def cursor_seq(cursor: str | None = None) -> int | None:
+    """The `cursor` query parameter as a seq, for FastAPI; 422 when this api did not issue it."""
+    if not cursor:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except ValueError as exc:
+        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
+
+
+CursorSeq = Annotated[int | None, Depends(cursor_seq)]

@@ -40,10 +40,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _unpublished(database_url: str) -> int:
+async def _until_published(database_url: str) -> None:
+    """Poll one connection until the relay has published every event-log row."""
     conn = await asyncpg.connect(database_url)
     try:
-        return await conn.fetchval("select count(*) from event_log where published_at is null")
+        while await conn.fetchval("select count(*) from event_log where published_at is null"):
+            await asyncio.sleep(0.02)
     finally:
         await conn.close()
 
@@ -53,8 +55,7 @@ def _measure(stack: Stack, events: int, post: Callable[[], None]) -> dict:
     pid = stack.processes["ingest"].pid
     cpu, started = _cpu_seconds(pid), time.perf_counter()
     post()
-    while asyncio.run(_unpublished(stack.database_url)):
-        time.sleep(0.02)
+    asyncio.run(_until_published(stack.database_url))
     seconds = time.perf_counter() - started
     cpu = _cpu_seconds(pid) - cpu
     return {"events": events, "eps": events / seconds, "cpu_us": cpu / events * 1e6}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from shaobing_contracts.alert import AlertStatus, Severity
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
-from shaobing_runtime.paging import decode_cursor, encode_cursor
+from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
 from ..adapters.alert_workflow import record_full_view
@@ -31,13 +32,9 @@ async def list_(
     enrolment_id: str | None = None,
     id_number: Annotated[str | None, Query(pattern=r"^\d{17}[\dXx]$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    before: CursorSeq = None,
 ) -> AlertPage:
     """The alerts in the caller's areas, newest first, filtered and paged."""
-    try:
-        before = decode_cursor(cursor) if cursor else None
-    except ValueError as exc:
-        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
     where = AlertFilter(
         status=status,
         severity=severity,
@@ -61,9 +58,17 @@ async def list_(
 async def get(request: Request, principal: Reader, alert_id: UUID) -> AlertPublic:
     """One alert with its evidence; outside the caller's areas it does not exist (404)."""
     async with request.app.state.pool.acquire() as conn:
-        row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
-        if row is None:
-            raise HTTPException(404, "alert not found")
-        if principal.sees_full_ids:
-            await record_full_view(conn, principal, alert_id, row["area_code"])
+        row = await readable_alert(conn, principal, alert_id)
     return alert_public(row, principal)
+
+
+async def readable_alert(
+    conn: asyncpg.Connection, principal: Principal, alert_id: UUID
+) -> asyncpg.Record:
+    """The whole alert for this caller (404 outside their areas); a full-ID view is recorded."""
+    row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
+    if row is None:
+        raise HTTPException(404, "alert not found")
+    if principal.sees_full_ids:
+        await record_full_view(conn, principal, alert_id, row["area_code"])
+    return row

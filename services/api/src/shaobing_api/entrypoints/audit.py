@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.http_auth import require
-from shaobing_runtime.paging import decode_cursor, encode_cursor
+from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import scope_patterns
 
@@ -51,13 +51,9 @@ async def entries(
     object_id: str | None = None,
     actor: str | None = None,
     limit: int = 100,
-    cursor: str | None = None,
+    before: CursorSeq = None,
 ) -> AuditPage:
     """Newest first, inside the caller's areas (entries without an area: admins only)."""
-    try:
-        before = decode_cursor(cursor) if cursor else None
-    except ValueError as exc:
-        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
     async with request.app.state.pool.acquire() as conn:
         rows = await conn.fetch(
             """select seq, at, actor, role, action, object_type, object_id, area_code, details,

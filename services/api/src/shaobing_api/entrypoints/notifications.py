@@ -13,7 +13,7 @@ from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
-from shaobing_runtime.paging import decode_cursor, encode_cursor
+from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.notification_queries import (
     NotificationFilter,
@@ -65,13 +65,9 @@ async def list_(
     policy_id: str | None = None,
     area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    before: CursorSeq = None,
 ) -> NotificationPage:
     """The notifications in the caller's areas, newest first, filtered and paged."""
-    try:
-        before = decode_cursor(cursor) if cursor else None
-    except ValueError as exc:
-        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
     where = NotificationFilter(status=status, benefit=benefit, policy_id=policy_id, area=area)
     async with request.app.state.pool.acquire() as conn:
         rows = await list_notifications(

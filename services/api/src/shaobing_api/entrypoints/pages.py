@@ -19,11 +19,11 @@ from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import COOKIE, require
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
-from ..adapters.alert_workflow import record_full_view
+from ..adapters.alert_queries import AlertFilter, list_alerts
 from ..adapters.notification_queries import NotificationFilter, list_notifications
 from ..domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import ActionTaken, DismissReason
+from .alerts import readable_alert
 from .notifications import notification_public
 from .views import alert_public
 
@@ -187,11 +187,7 @@ async def alert_page(
 ) -> HTMLResponse:
     """One alert: explanation, evidence, timeline and the steps (keys c, f, d, r)."""
     async with request.app.state.pool.acquire() as conn:
-        row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
-        if row is None:
-            raise HTTPException(404, "alert not found")
-        if principal.sees_full_ids:
-            await record_full_view(conn, principal, alert_id, row["area_code"])
+        row = await readable_alert(conn, principal, alert_id)
         timeline = await conn.fetch(
             "select kind, actor, at, details from alert_events where alert_id = $1 order by seq",
             alert_id,

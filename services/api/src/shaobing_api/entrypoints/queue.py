@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from shaobing_contracts.alert import Severity
@@ -16,7 +16,7 @@ from shaobing_contracts.enrolment import Program
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
-from shaobing_runtime.paging import decode_cursor, encode_cursor
+from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import QueueFilter, queue, queue_counts
 from ..domain import exports
@@ -90,13 +90,9 @@ async def work_queue(
     principal: Reader,
     view: View,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    after: CursorSeq = None,
 ) -> QueuePage:
     """Overdue alerts (`overdue=true`) are what a supervisor escalates before the cut-off."""
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except ValueError as exc:
-        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
     async with request.app.state.pool.acquire() as conn:
         rows = await queue(
             conn, scopes=principal.areas, where=view.where, limit=limit + 1, after_seq=after

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, model_validator
 
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.http_auth import require
-from shaobing_runtime.paging import decode_cursor, encode_cursor
+from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.operations_store import list_dead_letters, replay
 
@@ -58,13 +58,9 @@ async def dead_letters(
     source: str | None = None,
     field: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    before: CursorSeq = None,
 ) -> DeadLetterPage:
     """What ingest could not accept, newest first, with the reason and the raw input."""
-    try:
-        before = decode_cursor(cursor) if cursor else None
-    except ValueError as exc:
-        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
     async with request.app.state.pool.acquire() as conn:
         rows = await list_dead_letters(
             conn, source=source, field=field, limit=limit + 1, before_seq=before
