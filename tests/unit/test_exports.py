@@ -44,3 +44,15 @@ def test_the_xlsx_carries_the_watermark_in_its_first_row_and_properties() -> Non
     assert sheet["A1"].value == MARK
     assert sheet["A3"].value == "8c2e…" and sheet.cell(3, 11).value == 24
     assert (book.properties.creator, book.properties.description) == ("wang", MARK)
+
+
+def test_control_characters_and_formulas_from_a_filter_or_a_cell_stay_plain_text() -> None:
+    mark = watermark("wang", "caseworker", AT, {"rule_id": "a\x07b"})
+    row = {**ROW, "rule_id": '=HYPERLINK("http://x")', "assignee": "@team"}
+
+    sheet = load_workbook(io.BytesIO(as_xlsx([row], mark, "wang"))).active
+    assert "rule_id=a\ufffdb" in sheet["A1"].value
+    assert sheet.cell(3, 4).value == '\'=HYPERLINK("http://x")'
+    assert sheet.cell(3, 14).value == "'@team"
+    rows = list(csv.reader(io.StringIO(as_csv([row], mark).decode("utf-8-sig"))))
+    assert rows[2][3].startswith("'=")

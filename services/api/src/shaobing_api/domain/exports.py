@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 COLUMNS = (
@@ -33,10 +34,19 @@ COLUMNS = (
 
 def watermark(who: str, role: str, at: datetime, filters: Mapping[str, Any]) -> str:
     shown = ", ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, False)) or "无/none"
-    return (
+    return _text(
         f"导出人 Exported by: {who} ({role}) · 时间 At: {at:%Y-%m-%d %H:%M:%S %Z} · "
         f"筛选 Filter: {shown} · 内部资料，请勿外传 Internal: do not share"
     )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """A cell Excel shows as typed: no control characters, no formula (CSV injection)."""
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _cells(row: Mapping[str, Any]) -> list[Any]:
@@ -45,7 +55,7 @@ def _cells(row: Mapping[str, Any]) -> list[Any]:
         value = row.get(key)
         if key == "explanation" and isinstance(value, Mapping):
             value = value.get("zh_cn", "")
-        values.append("" if value is None else value if key == "days_left" else str(value))
+        values.append("" if value is None else value if key == "days_left" else _text(str(value)))
     return values
 
 

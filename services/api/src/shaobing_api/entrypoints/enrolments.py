@@ -83,6 +83,7 @@ def _validate(items: list, principal: Principal) -> tuple[list[EnrolmentResult],
     valid: list[tuple[int, Enrolment]] = []
     for index, item in enumerate(items):
         eid = item.get("enrolment_id") if isinstance(item, dict) else None
+        eid = eid if isinstance(eid, str) else None
         try:
             enrolment = Enrolment.model_validate(item)
         except ValidationError as exc:
