@@ -74,7 +74,7 @@ async def append(conn: asyncpg.Connection, entries: list[AuditEntry]) -> None:
     if not entries:
         return
     await conn.execute("select pg_advisory_xact_lock($1)", _LOCK)
-    prev = await conn.fetchval("select hash from audit_log order by seq desc limit 1") or GENESIS
+    prev = await conn.fetchval("select audit_log_tail_hash()") or GENESIS
     at = await conn.fetchval("select date_trunc('milliseconds', clock_timestamp())")
     for entry in entries:
         before, prev = prev, chain_hash(prev, at, entry)

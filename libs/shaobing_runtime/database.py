@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import orjson
+
+from .access import Principal
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -30,6 +34,24 @@ async def create_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         database_url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60
     )
+
+
+@asynccontextmanager
+async def scoped(pool: asyncpg.Pool, principal: Principal) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in one transaction that PostgreSQL keeps to the caller's areas.
+
+    Row-level security (migration 0011) hides every row of another area from it, whatever a
+    query forgets to filter; the role and settings end with the transaction.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """select set_config('role', 'shaobing_scoped', true),
+                      set_config('shaobing.areas', $1, true),
+                      set_config('shaobing.role', $2, true)""",
+            ",".join(principal.areas),
+            principal.role.value,
+        )
+        yield conn
 
 
 def _yoyo_url(database_url: str) -> str:

@@ -53,14 +53,13 @@ async def record_enrolments(
     return changed
 
 
-async def stored_areas(conn: asyncpg.Connection, enrolment_ids: list[str]) -> dict[str, str]:
-    """enrolment_id → area_code of those already stored."""
-    rows = await conn.fetch(
-        # Locked until the upsert commits: the area cannot change between check and write.
-        "select enrolment_id, area_code from enrolments where enrolment_id = any($1) for update",
-        enrolment_ids,
-    )
-    return {r["enrolment_id"]: r["area_code"] for r in rows}
+async def held_elsewhere(conn: asyncpg.Connection, enrolment_ids: list[str]) -> set[str]:
+    """Those of the ids stored outside the caller's areas (a scoped connection cannot see them).
+
+    Locked until the upsert commits: the area cannot change between check and write.
+    """
+    rows = await conn.fetch("select enrolments_elsewhere($1::text[]) as id", enrolment_ids)
+    return {r["id"] for r in rows}
 
 
 def _columns(enrolments: Sequence[Enrolment]) -> list[list]:

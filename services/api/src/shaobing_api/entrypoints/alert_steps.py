@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from shaobing_contracts.alert import AlertStatus
 from shaobing_runtime.access import Principal
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
 from ..adapters.alert_workflow import locked, write_step
@@ -76,7 +77,7 @@ async def take_step(
     request: Request, principal: Caller, alert_id: UUID, body: StepBody
 ) -> AlertPublic:
     """One step on one alert; outside the caller's areas the alert does not exist (404)."""
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with scoped(request.app.state.pool, principal) as conn:
         row = await _step(conn, principal, alert_id, body.version, body)
     return alert_public(row, principal)
 
@@ -85,7 +86,7 @@ async def take_step(
 async def take_steps(request: Request, principal: Caller, body: BulkBody) -> BulkResult:
     """The same step on many alerts; each succeeds or is refused on its own."""
     items = []
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         for target in body.items:
             try:
                 async with conn.transaction():

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from shaobing_contracts.alert import AlertStatus, Severity
 from shaobing_runtime.access import Principal
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
@@ -42,7 +43,7 @@ async def list_(
         enrolment_id=enrolment_id,
         id_number=id_number.upper() if id_number else None,
     )
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await list_alerts(
             conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
         )
@@ -57,7 +58,7 @@ async def list_(
 @router.get("/{alert_id}", response_model=AlertPublic)
 async def get(request: Request, principal: Reader, alert_id: UUID) -> AlertPublic:
     """One alert with its evidence; outside the caller's areas it does not exist (404)."""
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         row = await readable_alert(conn, principal, alert_id)
     return alert_public(row, principal)
 

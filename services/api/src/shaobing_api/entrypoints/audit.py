@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal, Role
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
@@ -54,7 +55,7 @@ async def entries(
     before: CursorSeq = None,
 ) -> AuditPage:
     """Newest first, inside the caller's areas (entries without an area: admins only)."""
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await conn.fetch(
             """select seq, at, actor, role, action, object_type, object_id, area_code, details,
                       hash
@@ -83,7 +84,11 @@ async def entries(
 
 @router.get("/verification", response_model=Verification)
 async def verification(request: Request, principal: Auditor) -> Verification:
-    """Recompute the whole chain now (also: python -m shaobing_runtime.audit verify)."""
+    """Recompute the whole chain now (also: python -m shaobing_runtime.audit verify).
+
+    The one unscoped read of the api: the chain spans every area, and only its soundness and
+    length are answered, no entry.
+    """
     async with request.app.state.pool.acquire() as conn:
         broken = await audit.verify(conn)
         count = await conn.fetchval("select count(*) from audit_log")

@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from shaobing_contracts.enrolment import Enrolment
 from shaobing_runtime.access import Principal
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.logging import correlation_id
 from shaobing_runtime.problems import field_errors, problem
 
-from ..adapters.enrolment_store import record_enrolments, stored_areas
+from ..adapters.enrolment_store import held_elsewhere, record_enrolments
 from ..domain.roles import WRITE_ENROLMENT_ROLES
 from .views import EnrolmentBatchResult, EnrolmentResult
 
@@ -55,8 +56,8 @@ async def post_enrolments(request: Request, principal: Writer) -> Any:
             "invalid field(s): " + ", ".join(e["field"] for e in errors),
             errors=errors,
         )
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
-        valid = await _reject_foreign(conn, valid, results, principal)
+    async with scoped(request.app.state.pool, principal) as conn:
+        valid = await _reject_foreign(conn, valid, results)
         changed = await _store(conn, [e for _, e in valid])
     request.app.state.relay.wake()
     for index, enrolment in valid:
@@ -111,15 +112,12 @@ def _validate(items: list, principal: Principal) -> tuple[list[EnrolmentResult],
     return results, valid
 
 
-async def _reject_foreign(
-    conn: Connection, valid: list, results: list[EnrolmentResult], principal: Principal
-) -> list:
+async def _reject_foreign(conn: Connection, valid: list, results: list[EnrolmentResult]) -> list:
     """An existing enrolment of another area cannot be overwritten from here."""
-    stored = await stored_areas(conn, [e.enrolment_id for _, e in valid])
+    elsewhere = await held_elsewhere(conn, [e.enrolment_id for _, e in valid])
     kept = []
     for index, enrolment in valid:
-        area = stored.get(enrolment.enrolment_id)
-        if area is not None and not principal.covers(area):
+        if enrolment.enrolment_id in elsewhere:
             results[index] = EnrolmentResult(
                 index=index,
                 enrolment_id=enrolment.enrolment_id,

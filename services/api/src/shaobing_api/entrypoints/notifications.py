@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
@@ -69,7 +70,7 @@ async def list_(
 ) -> NotificationPage:
     """The notifications in the caller's areas, newest first, filtered and paged."""
     where = NotificationFilter(status=status, benefit=benefit, policy_id=policy_id, area=area)
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await list_notifications(
             conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
         )
@@ -92,7 +93,7 @@ async def take_step(
     request: Request, principal: Reader, notification_id: UUID, body: NotificationStepBody
 ) -> NotificationPublic:
     """contact, applied, declined, not_eligible (reopen: supervisors); a stale version is 409."""
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with scoped(request.app.state.pool, principal) as conn:
         row = await locked_notification(
             conn, scopes=principal.areas, notification_id=notification_id
         )

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator
 from shaobing_contracts.alert import AlertStatus, Severity
 from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import COOKIE, require
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
@@ -154,7 +155,7 @@ async def queue(
     severity: Annotated[Severity | None, BeforeValidator(_blank_is_none)] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await list_alerts(
             conn,
             scopes=principal.areas,
@@ -186,7 +187,7 @@ async def alert_page(
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
     """One alert: explanation, evidence, timeline and the steps (keys c, f, d, r)."""
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         row = await readable_alert(conn, principal, alert_id)
         timeline = await conn.fetch(
             "select kind, actor, at, details from alert_events where alert_id = $1 order by seq",
@@ -225,7 +226,7 @@ async def notifications_page(
 ) -> HTMLResponse:
     """Whom to contact about which benefit, with the lifecycle steps as buttons."""
     where = NotificationFilter(status=status, benefit=benefit.upper() if benefit else None)
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await list_notifications(
             conn, scopes=principal.areas, where=where, limit=200, before_seq=None
         )

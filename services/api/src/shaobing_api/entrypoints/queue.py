@@ -15,6 +15,7 @@ from shaobing_contracts.alert import Severity
 from shaobing_contracts.enrolment import Program
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
+from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
@@ -93,7 +94,7 @@ async def work_queue(
     after: CursorSeq = None,
 ) -> QueuePage:
     """Overdue alerts (`overdue=true`) are what a supervisor escalates before the cut-off."""
-    async with request.app.state.pool.acquire() as conn:
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await queue(
             conn, scopes=principal.areas, where=view.where, limit=limit + 1, after_seq=after
         )
@@ -132,7 +133,7 @@ async def export_queue(
     """The filtered queue as a file (at most 50,000 rows), watermarked and recorded in the audit
     trail; ID numbers as the caller's role may see them."""
     at = datetime.now(ZoneInfo(request.app.state.settings.timezone))
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
+    async with scoped(request.app.state.pool, principal) as conn:
         rows = await queue(
             conn, scopes=principal.areas, where=view.where, limit=EXPORT_LIMIT, after_seq=None
         )
