@@ -23,12 +23,26 @@ class CommonSettings(BaseSettings):
     payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
     rules_dir: Path = DEFAULT_RULES  # RULES_DIR: the verification rules and policies (*.yaml)
-    jwt_secret: str = DEV_SECRET
+    jwt_secret: str = DEV_SECRET  # HS256, for the development issuer (`make token`)
     jwt_issuer: str = "shaobing-dev"
     jwt_audience: str = "shaobing"
+    # An OIDC provider: its JWKS (keys picked by `kid`, refreshed when a new one appears) or one
+    # configured public key (PEM); either replaces the shared secret.
+    jwt_jwks_url: str | None = None
+    jwt_public_key: str | None = None
+    jwt_algorithms: list[str] = ["RS256", "ES256", "PS256"]
+    jwt_jwks_cooldown_seconds: float = 30  # at least this long between refetches for a new kid
+    # Where the provider puts Shaobing's claims (dotted paths, e.g. "realm_access.roles").
+    jwt_role_claim: str = "role"
+    jwt_areas_claim: str = "areas"
+
+    @property
+    def jwt_from_provider(self) -> bool:
+        return bool(self.jwt_jwks_url or self.jwt_public_key)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> CommonSettings:
-        if self.environment != "development" and self.jwt_secret == DEV_SECRET:
-            raise ValueError("JWT_SECRET must be set outside development")
+        production = self.environment != "development"
+        if production and self.jwt_secret == DEV_SECRET and not self.jwt_from_provider:
+            raise ValueError("outside development set JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET")
         return self

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from functools import lru_cache
+from typing import Any
 
 import jwt
 
@@ -43,23 +45,57 @@ def issue_token(
 def principal_from(token: str, settings: CommonSettings) -> Principal:
     """Verify signature, issuer, audience and expiry; read role and area scopes."""
     try:
+        key, algorithms = _verification_key(token, settings)
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=["HS256"],
+            key,
+            algorithms=algorithms,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
-        role = Role(claims.get("role"))
+        role = _role(_claim(claims, settings.jwt_role_claim))
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
-    areas = claims.get("areas")
+    areas = _claim(claims, settings.jwt_areas_claim)
     if not isinstance(areas, list) or not all(
         isinstance(a, str) and _AREA_PREFIX.fullmatch(a) for a in areas
     ):
-        raise InvalidToken("claim 'areas' must be a list of area-code prefixes")
+        raise InvalidToken(f"claim '{settings.jwt_areas_claim}' must be a list of area prefixes")
     return Principal(subject=str(claims["sub"]), role=role, areas=tuple(areas))
+
+
+def _verification_key(token: str, settings: CommonSettings) -> tuple[Any, list[str]]:
+    """The provider's key for this token (JWKS by kid, or the configured one), else the secret."""
+    if settings.jwt_jwks_url:
+        client = _jwks(settings.jwt_jwks_url, settings.jwt_jwks_cooldown_seconds)
+        return client.get_signing_key_from_jwt(token), settings.jwt_algorithms
+    if settings.jwt_public_key:
+        return settings.jwt_public_key, settings.jwt_algorithms
+    return settings.jwt_secret, ["HS256"]
+
+
+@lru_cache(maxsize=4)
+def _jwks(url: str, cooldown: float) -> jwt.PyJWKClient:
+    """One client per URL: it caches the keys and refetches when a token names an unknown kid."""
+    return jwt.PyJWKClient(url, lifespan=300, timeout=10, cooldown_duration=cooldown)
+
+
+def _claim(claims: dict, path: str) -> object:
+    value: object = claims
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _role(value: object) -> Role:
+    """A role claim is one role, or a list (as providers give groups) with exactly one of ours."""
+    if isinstance(value, list):
+        ours = {v for v in value if v in Role.__members__.values()}
+        if len(ours) != 1:
+            raise ValueError(f"the role claim must hold exactly one Shaobing role, not {len(ours)}")
+        value = ours.pop()
+    return Role(value)
 
 
 def main() -> None:
