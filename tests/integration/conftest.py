@@ -30,7 +30,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
         upstream_topics=(DEBEZIUM_TOPIC,),
-        extra_env={"INGEST_DEBEZIUM_TOPICS": f"{DEBEZIUM_TOPIC}=death"},
+        extra_env={
+            "INGEST_DEBEZIUM_TOPICS": f"{DEBEZIUM_TOPIC}=death",
+            "ALERTS_ESCALATION_SECONDS": "1",
+        },
         var_dir=Path(tmp_path_factory.mktemp("stack")),
         ports={name: free_port() for name in names},
         quiet=True,

@@ -56,10 +56,13 @@ def test_a_case_worker_works_an_alert_from_the_queue_with_the_keyboard(stack, ap
     page = _sign_in(browser, stack, ["310110"])
 
     page.select_option("select[name=status]", "OPEN")
+    page.select_option("select[name=program]", "DIBAO")
+    page.select_option("select[name=rule_id]", alert["rule_id"])
     page.click("form button")
     row = page.locator(f"tr[data-alert-id='{alert['id']}']")
     expect(row).to_be_visible()
-    open_before = page.locator("#alerts tbody tr").count()
+    open_before = int(page.locator("[data-count=alerts]").inner_text())
+    assert open_before == page.locator("#alerts tbody tr").count()
     _shot(page, "queue")
 
     row.locator("a").click()
@@ -74,9 +77,9 @@ def test_a_case_worker_works_an_alert_from_the_queue_with_the_keyboard(stack, ap
     expect(page.locator("#timeline")).to_contain_text("CONFIRM")
     _shot(page, "alert-confirmed")
 
-    page.goto(f"{stack.url('api')}/ui/alerts?status=OPEN")
+    page.goto(f"{stack.url('api')}/ui/alerts?status=OPEN&program=DIBAO&rule_id={alert['rule_id']}")
     expect(page.locator(f"tr[data-alert-id='{alert['id']}']")).to_have_count(0)
-    assert page.locator("#alerts tbody tr").count() < open_before
+    assert int(page.locator("[data-count=alerts]").inner_text()) < open_before
 
     elsewhere = _sign_in(browser, stack, [OTHER_COMMUNITY])
     response = elsewhere.goto(f"{stack.url('api')}/ui/alerts/{alert['id']}")

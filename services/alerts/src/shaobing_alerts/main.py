@@ -15,6 +15,7 @@ from shaobing_runtime.service_app import create_service_app
 
 from .config import AlertsSettings
 from .entrypoints.consumer import AlertConsumer, run_forever
+from .entrypoints.escalation import escalate_forever
 
 
 def create_app(settings: AlertsSettings) -> FastAPI:
@@ -30,10 +31,18 @@ def create_app(settings: AlertsSettings) -> FastAPI:
             settings.batch_size,
         )
         state["consumer"] = consumer
-        task = asyncio.create_task(run_forever(consumer))
+        tasks = [
+            asyncio.create_task(run_forever(consumer)),
+            asyncio.create_task(
+                escalate_forever(
+                    state["pool"], settings.timezone, settings.escalation_every_seconds
+                )
+            ),
+        ]
         yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await state["pool"].close()
 
     async def database() -> None:

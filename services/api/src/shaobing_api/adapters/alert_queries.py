@@ -12,7 +12,7 @@ import asyncpg
 COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
     action, status, due_date, overpaid_months, overpaid_amount, evidence, explanation,
     raised_at, stored_at, withdrawn_at, withdrawal, claimed_by, assignee, decided_by, decided_at,
-    decision, version, seq"""
+    decision, escalated_at, version, seq"""
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,15 @@ class QueueFilter:
     assignee: str | None = None
     due_by: date | None = None  # due on or before
     overdue_on: date | None = None  # only those due before this day
+    escalated: bool | None = None  # only those escalated to the supervisors (or only not)
 
 
 _QUEUE_WHERE = """area_code like any($1::text[]) and status in ('OPEN', 'CLAIMED')
     and ($2::text is null or status = $2) and ($3::text is null or severity = $3)
     and ($4::text is null or program = $4) and ($5::text is null or rule_id = $5)
     and ($6::text is null or area_code like $6 || '%') and ($7::text is null or assignee = $7)
-    and ($8::date is null or due_date <= $8) and ($9::date is null or due_date < $9)"""
+    and ($8::date is null or due_date <= $8) and ($9::date is null or due_date < $9)
+    and ($10::bool is null or (escalated_at is not null) = $10)"""
 
 
 def _queue_arguments(scopes: Sequence[str], where: QueueFilter) -> list:
@@ -98,6 +100,7 @@ def _queue_arguments(scopes: Sequence[str], where: QueueFilter) -> list:
         where.assignee,
         where.due_by,
         where.overdue_on,
+        where.escalated,
     ]
 
 
@@ -113,9 +116,9 @@ async def queue(
     return await conn.fetch(
         f"""select {COLUMNS} from alerts
             where {_QUEUE_WHERE}
-              and ($10::bigint is null or (severity_rank, due_date, seq) >
-                   (select severity_rank, due_date, seq from alerts where seq = $10))
-            order by severity_rank, due_date, seq limit $11""",
+              and ($11::bigint is null or (severity_rank, due_date, seq) >
+                   (select severity_rank, due_date, seq from alerts where seq = $11))
+            order by severity_rank, due_date, seq limit $12""",
         *_queue_arguments(scopes, where),
         after_seq,
         limit,
@@ -125,10 +128,11 @@ async def queue(
 async def queue_counts(
     conn: asyncpg.Connection, *, scopes: Sequence[str], where: QueueFilter, today: date
 ) -> list[asyncpg.Record]:
-    """How many undecided alerts by status and severity, and how many of them are overdue."""
+    """How many undecided alerts by status and severity, how many overdue and escalated."""
     return await conn.fetch(
         f"""select status, severity, count(*) as alerts,
-                   count(*) filter (where due_date < $10) as overdue
+                   count(*) filter (where due_date < $11) as overdue,
+                   count(*) filter (where escalated_at is not null) as escalated
             from alerts where {_QUEUE_WHERE}
             group by status, severity order by status, severity""",
         *_queue_arguments(scopes, where),

@@ -5,27 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BeforeValidator
 
-from shaobing_contracts.alert import AlertStatus, Severity
+from shaobing_contracts.alert import Severity
+from shaobing_contracts.enrolment import Program
 from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import COOKIE, require
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from ..adapters.alert_queries import AlertFilter, list_alerts
+from ..adapters.alert_queries import queue, queue_counts
 from ..adapters.notification_queries import NotificationFilter, list_notifications
 from ..domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import ActionTaken, DismissReason
 from .alerts import readable_alert
 from .notifications import notification_public
+from .queue import Blank, View, queue_item
 from .views import alert_public
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +51,16 @@ LABELS = {
         ],
         "all": "全部",
         "filter": "筛选",
+        "undecided": "待处理（全部）",
+        "program": "项目",
+        "area": "区划",
+        "due_by": "截止不晚于",
+        "overdue": "仅逾期",
+        "late": "逾期",
+        "escalated": "已升级至主管",
+        "total": "待处理",
+        "export": "导出",
+        "days": "剩余天数",
         "signed_in": "当前用户",
         "alert": "预警",
         "back": "返回队列",
@@ -94,6 +106,16 @@ LABELS = {
         ],
         "all": "All",
         "filter": "Filter",
+        "undecided": "Undecided (all)",
+        "program": "Program",
+        "area": "Area",
+        "due_by": "Due by",
+        "overdue": "Overdue only",
+        "late": "Overdue",
+        "escalated": "Escalated to supervisors",
+        "total": "Undecided",
+        "export": "Export",
+        "days": "Days left",
         "signed_in": "Signed in as",
         "alert": "Alert",
         "back": "Back to the queue",
@@ -142,41 +164,49 @@ async def login(request: Request, token: str) -> RedirectResponse:
     return response
 
 
-def _blank_is_none(value: object) -> object:
-    return None if value == "" else value
-
-
 @router.get("/ui/alerts", response_class=HTMLResponse)
-async def queue(
+async def queue_page(
     request: Request,
     principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
-    # The form sends "" for "all": an empty choice is no filter, not an invalid one.
-    status: Annotated[AlertStatus | None, BeforeValidator(_blank_is_none)] = None,
-    severity: Annotated[Severity | None, BeforeValidator(_blank_is_none)] = None,
+    view: View,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
+    """The work queue with the api's filters and counts; escalated alerts stand out."""
     async with scoped(request.app.state.pool, principal) as conn:
-        rows = await list_alerts(
-            conn,
-            scopes=principal.areas,
-            where=AlertFilter(status=status, severity=severity),
-            limit=200,
-            before_seq=None,
+        rows = await queue(
+            conn, scopes=principal.areas, where=view.where, limit=200, after_seq=None
         )
+        counts = await queue_counts(
+            conn, scopes=principal.areas, where=view.where, today=view.today
+        )
+    request.app.state.rules.refresh()
+    rule_set = request.app.state.rules.rule_set
     return templates.TemplateResponse(
         request,
         "queue.html",
         {
-            "alerts": [alert_public(r, principal) for r in rows],
+            "alerts": [queue_item(r, principal, view.today) for r in rows],
+            "counts": _totals(counts),
             "t": LABELS[lang],
             "lang": lang,
             "principal": principal,
-            "status": status,
-            "severity": severity,
-            "statuses": list(AlertStatus),
+            "filter": view.where,
+            "query": urlencode({k: v for k, v in view.shown.items()}),
             "severities": list(Severity),
+            "programs": list(Program),
+            "rule_ids": sorted({r.definition.id for r in rule_set.in_force(view.today)}),
         },
     )
+
+
+def _totals(counts: list) -> dict:
+    totals = {"alerts": 0, "overdue": 0, "escalated": 0}
+    by_severity = {s.value: 0 for s in Severity}
+    for row in counts:
+        for key in totals:
+            totals[key] += row[key]
+        by_severity[row["severity"]] += row["alerts"]
+    return totals | {"by_severity": by_severity}
 
 
 @router.get("/ui/alerts/{alert_id}", response_class=HTMLResponse)
@@ -220,8 +250,8 @@ NOTIFICATION_STEPS = {
 async def notifications_page(
     request: Request,
     principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
-    status: Annotated[NotificationStatus | None, BeforeValidator(_blank_is_none)] = None,
-    benefit: Annotated[str | None, BeforeValidator(_blank_is_none)] = None,
+    status: Annotated[NotificationStatus | None, Blank] = None,
+    benefit: Annotated[str | None, Blank] = None,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
     """Whom to contact about which benefit, with the lifecycle steps as buttons."""

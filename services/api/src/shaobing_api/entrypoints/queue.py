@@ -9,7 +9,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from shaobing_contracts.alert import Severity
 from shaobing_contracts.enrolment import Program
@@ -38,6 +38,7 @@ class QueueCount(BaseModel):
     severity: str
     alerts: int
     overdue: int
+    escalated: int
 
 
 class QueuePage(BaseModel):
@@ -54,16 +55,25 @@ class QueueView:
     shown: dict  # the filter as asked, for watermarks and the audit trail
 
 
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+# A form sends "" for "any": an empty choice is no filter, not an invalid one.
+Blank = BeforeValidator(_blank_is_none)
+
+
 def queue_view(
     request: Request,
-    status: Annotated[str | None, Query(pattern="^(OPEN|CLAIMED)$")] = None,
-    severity: Severity | None = None,
-    program: Program | None = None,
-    rule_id: str | None = None,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    assignee: str | None = None,
-    due_by: date | None = None,
+    status: Annotated[str | None, Query(pattern="^(OPEN|CLAIMED)$"), Blank] = None,
+    severity: Annotated[Severity | None, Blank] = None,
+    program: Annotated[Program | None, Blank] = None,
+    rule_id: Annotated[str | None, Query(max_length=100), Blank] = None,
+    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$"), Blank] = None,
+    assignee: Annotated[str | None, Query(max_length=64), Blank] = None,
+    due_by: Annotated[date | None, Blank] = None,
     overdue: bool = False,
+    escalated: Annotated[bool | None, Blank] = None,
 ) -> QueueView:
     """The queue's filter (a dependency shared by the queue and its exports)."""
     today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
@@ -76,6 +86,7 @@ def queue_view(
         "assignee": assignee,
         "due_by": due_by,
         "overdue": overdue,
+        "escalated": escalated,
     }
     filters = {k: v for k, v in shown.items() if k != "overdue"}
     where = QueueFilter(**filters, overdue_on=today if overdue else None)

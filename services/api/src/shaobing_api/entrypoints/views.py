@@ -39,6 +39,7 @@ class AlertPublic(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision: dict[str, Any] | None = None  # what was done (confirmed) or why not (dismissed)
+    escalated_at: datetime | None = None  # past its due date undecided: sent to the supervisors
     version: int = 1  # send it back with a step: a stale version is refused (409)
 
     @field_serializer("overpaid_amount")

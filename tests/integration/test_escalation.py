@@ -1,0 +1,84 @@
+"""An undecided alert past its due date is escalated to the supervisors of its area, once, with
+its timeline and the audit trail saying so; the queue page filters and counts it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from uuid import UUID
+
+import asyncpg
+import httpx
+import orjson
+
+from shaobing_runtime import audit
+from shaobing_runtime.access import Role
+from shaobing_runtime.database import create_pool
+
+from .conftest import alerts_for, death_of, enrolment, eventually, new_person, token
+
+
+async def _make_overdue(database_url: str, alert_id: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        yesterday = date.today() - timedelta(days=1)
+        await conn.execute(
+            "update alerts set due_date = $2 where id = $1", UUID(alert_id), yesterday
+        )
+    finally:
+        await conn.close()
+
+
+async def _trail(database_url: str, alert_id: str) -> tuple[list, list, int | None]:
+    pool = await create_pool(database_url, max_size=1)  # jsonb decoded as the chain hashes it
+    try:
+        async with pool.acquire() as conn:
+            kinds = await conn.fetch(
+                "select kind, actor from alert_events where alert_id = $1 order by seq",
+                UUID(alert_id),
+            )
+            entries = await conn.fetch(
+                "select action, actor from audit_log where object_id = $1 order by seq", alert_id
+            )
+            broken = await audit.verify(conn)
+        return [tuple(k) for k in kinds], [tuple(e) for e in entries], broken
+    finally:
+        await pool.close()
+
+
+def test_an_overdue_alert_is_escalated_once_and_the_supervisor_finds_it(stack, api, ingest):
+    person = new_person()
+    record = enrolment(person)
+    api.post("/v1/enrolments", json=record).raise_for_status()
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
+    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    assert alert["escalated_at"] is None
+
+    asyncio.run(_make_overdue(stack.database_url, alert["id"]))
+
+    escalated = eventually(lambda: api.get(f"/v1/alerts/{alert['id']}").json()["escalated_at"])
+    assert escalated
+    supervisor = httpx.Client(base_url=stack.url("api"), headers=token(Role.SUPERVISOR, ["310110"]))
+    with supervisor:
+        queue = supervisor.get("/v1/alerts/queue", params={"escalated": "true", "limit": 500})
+        assert alert["id"] in [i["id"] for i in queue.json()["items"]]
+        assert all(c["escalated"] <= c["alerts"] for c in queue.json()["counts"])
+        page = supervisor.get(
+            "/ui/alerts",
+            params={
+                "escalated": "true",
+                "overdue": "true",
+                "rule_id": alert["rule_id"],
+                "program": "DIBAO",
+                "status": "",
+                "due_by": "",
+                "area": "",
+            },
+        )
+        assert page.status_code == 200 and f'data-alert-id="{alert["id"]}"' in page.text
+        other_rule = supervisor.get("/ui/alerts", params={"rule_id": "marriage-change"})
+        assert f'data-alert-id="{alert["id"]}"' not in other_rule.text
+    kinds, entries, broken = asyncio.run(_trail(stack.database_url, alert["id"]))
+    assert kinds.count(("ESCALATED", "system:escalation")) == 1
+    assert ("alert.escalated", "system:escalation") in entries
+    assert broken is None
