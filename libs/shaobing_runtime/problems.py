@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -47,3 +50,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = field_errors(list(exc.errors()))
         fields = ", ".join(e["field"] for e in errors)
         return problem(422, "Invalid request", f"invalid field(s): {fields}", errors=errors)
+
+    @app.exception_handler(asyncpg.DataError)
+    async def _unstorable(_: Request, exc: asyncpg.DataError) -> JSONResponse:
+        """A value PostgreSQL cannot hold (a NUL in text, a number out of range): the client's."""
+        return problem(422, "Invalid request", f"a value cannot be stored: {exc.sqlstate}")
+
+
+class RefuseNulInQuery:
+    """A query parameter holding NUL (U+0000), which no text column can, is a 422 naming it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"%00" in query or b"\x00" in query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            names = sorted({k for k, v in pairs if "\x00" in k + v}) or ["query"]
+            errors = [{"field": n, "reason": "contains a NUL character"} for n in names]
+            response = problem(
+                422, "Invalid request", f"invalid field(s): {', '.join(names)}", errors=errors
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

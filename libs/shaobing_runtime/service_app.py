@@ -20,7 +20,7 @@ from .database import create_pool
 from .event_log import Relay
 from .kafka import start_producer
 from .logging import correlation_id
-from .problems import install_problem_handlers
+from .problems import RefuseNulInQuery, install_problem_handlers
 from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -42,6 +42,7 @@ def create_service_app(
             yield
 
     app = FastAPI(title=title, lifespan=started, **fastapi_options)
+    app.add_middleware(RefuseNulInQuery)
     app.add_middleware(_CorrelationId)
 
     @app.get("/healthz", include_in_schema=False)

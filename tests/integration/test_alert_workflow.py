@@ -71,6 +71,7 @@ def test_an_alert_is_claimed_confirmed_and_reopened_with_every_step_checked(api,
     claimed = claimed.json()
     assert _step(li, claimed, "confirm", action_taken="PAYMENT_STOPPED").status_code == 409
     assert _step(wang, claimed, "confirm").status_code == 422  # what was done?
+    assert _step(wang, claimed, "comment", text="a\u0000b").status_code == 422  # no NUL in text
 
     confirmed = _step(wang, claimed, "confirm", action_taken="PAYMENT_STOPPED", text="已停发")
     assert confirmed.status_code == 200, confirmed.text

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from shaobing_dev.stack import Stack
 from shaobing_runtime.access import Role
 
@@ -38,3 +40,14 @@ def test_no_request_makes_the_api_fail(stack: Stack) -> None:
         timeout=600,
     )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_a_nul_character_in_a_query_is_a_422_naming_the_parameter(stack) -> None:
+    headers = token(Role.ADMIN, [FUZZ_AREA])
+    url = f"{stack.url('api')}/v1/alerts/queue?assignee=a%00b&program=DIBAO"
+
+    response = httpx.get(url, headers=headers)
+
+    assert response.status_code == 422
+    reason = "contains a NUL character"
+    assert response.json()["errors"] == [{"field": "assignee", "reason": reason}]
