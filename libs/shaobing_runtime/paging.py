@@ -29,3 +29,21 @@ def cursor_seq(cursor: str | None = None) -> int | None:
 
 
 CursorSeq = Annotated[int | None, Depends(cursor_seq)]
+
+
+def encode_text_cursor(key: str) -> str:
+    """A cursor for collections paged by a text key (e.g. enrolment_id)."""
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def cursor_text(cursor: str | None = None) -> str:
+    """The `cursor` query parameter as the text key after which to continue ("" from the start)."""
+    if not cursor:
+        return ""
+    try:
+        return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+    except ValueError as exc:
+        raise HTTPException(422, "cursor: not a cursor this api issued") from exc
+
+
+CursorText = Annotated[str, Depends(cursor_text)]

@@ -119,3 +119,35 @@ def alerts_for(api: httpx.Client, **filters: str) -> list[dict]:
     response = api.get("/v1/alerts", params={"limit": 500, **filters})
     response.raise_for_status()
     return response.json()["items"]
+
+
+_lsn = itertools.count(90_000_000, 100)
+TODAY_MICROS = 1_795_600_000_000_000  # 2026-11-24, wall clock
+
+
+def change_of(table: str, after: dict, *, op: str = "c") -> dict:
+    """A Debezium change event (no schema envelope) of `table` with this after-image."""
+    schema, name = table.split(".")
+    lsn = next(_lsn)
+    return {
+        "before": None,
+        "after": after,
+        "op": op,
+        "ts_ms": 1_795_600_000_000,
+        "source": {
+            "version": "2.7.3.Final",
+            "connector": "postgresql",
+            "name": "civil",
+            "ts_ms": 1_795_600_000_000,
+            "snapshot": "false",
+            "db": "registry",
+            "schema": schema,
+            "table": name,
+            "txId": lsn // 100,
+            "lsn": lsn,
+        },
+    }
+
+
+def epoch_days(day: date) -> int:
+    return (day - date(1970, 1, 1)).days

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import date
 
 import orjson
@@ -10,38 +9,8 @@ import orjson
 from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.topics import Topic
 
-from .conftest import new_person
+from .conftest import TODAY_MICROS, change_of, epoch_days, new_person
 from .topic_reader import read_topic
-
-_lsn = itertools.count(90_000_000, 100)
-TODAY_MICROS = 1_795_600_000_000_000  # 2026-11-24, wall clock
-
-
-def _change(table: str, after: dict, *, op: str = "c") -> dict:
-    schema, name = table.split(".")
-    lsn = next(_lsn)
-    return {
-        "before": None,
-        "after": after,
-        "op": op,
-        "ts_ms": 1_795_600_000_000,
-        "source": {
-            "version": "2.7.3.Final",
-            "connector": "postgresql",
-            "name": "civil",
-            "ts_ms": 1_795_600_000_000,
-            "snapshot": "false",
-            "db": "registry",
-            "schema": schema,
-            "table": name,
-            "txId": lsn // 100,
-            "lsn": lsn,
-        },
-    }
-
-
-def _days(day: date) -> int:
-    return (day - date(1970, 1, 1)).days
 
 
 def _post(ingest, source: str, changes: list[dict]) -> dict:
@@ -64,7 +33,7 @@ def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_top
         "id_number": person,
         "name": "王秀英",
         "gender": "2",
-        "birth_date": _days(birth_date_of(person)),
+        "birth_date": epoch_days(birth_date_of(person)),
         "household_no": "H77",
         "relation_to_head": "户主",
         "area_code": "310110001001",
@@ -76,20 +45,20 @@ def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_top
     hukou = _post(
         ingest,
         "hukou",
-        [_change("hukou.population", row), _change("hukou.population", moved, op="u")],
+        [change_of("hukou.population", row), change_of("hukou.population", moved, op="u")],
     )
     marriage = _post(
         ingest,
         "marriage",
         [
-            _change(
+            change_of(
                 "marriage.registrations",
                 {
                     "registration_no": "J-77",
                     "kind": "MARRIAGE",
                     "party_a_id": person,
                     "party_b_id": spouse,
-                    "registered_on": _days(date(2026, 11, 2)),
+                    "registered_on": epoch_days(date(2026, 11, 2)),
                     "office_code": "310110000000",
                 },
             )
@@ -99,7 +68,7 @@ def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_top
         ingest,
         "social_security",
         [
-            _change(
+            change_of(
                 "social_security.person_status",
                 {
                     "id_number": person,

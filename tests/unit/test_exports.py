@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 
-from shaobing_api.domain.exports import COLUMNS, as_csv, as_xlsx, watermark
+from shaobing_api.domain.exports import ALERT_COLUMNS, as_csv, as_xlsx, watermark
 
 AT = datetime(2026, 11, 26, 10, 30, tzinfo=timezone(timedelta(hours=8), "CST"))
 ROW = {
@@ -33,7 +33,7 @@ def test_the_csv_starts_with_a_bom_and_the_watermark_and_keeps_the_chinese() -> 
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == [MARK]
-    assert rows[1][0] == "预警编号 Alert" and len(rows[1]) == len(COLUMNS)
+    assert rows[1][0] == "预警编号 Alert" and len(rows[1]) == len(ALERT_COLUMNS)
     assert "受益人已死亡，应停发待遇。" in rows[2] and "310110********0134" in rows[2]
 
 

@@ -10,3 +10,5 @@ from shaobing_runtime.settings import CommonSettings
 class ApiSettings(CommonSettings):
     port: int = Field(8000, validation_alias="API_PORT")
     max_batch: int = Field(10_000, validation_alias="API_MAX_BATCH")
+    payout_slice_size: int = Field(50_000, validation_alias="API_PAYOUT_SLICE_SIZE")
+    payout_stall_seconds: float = Field(120, validation_alias="API_PAYOUT_STALL_SECONDS")

@@ -20,6 +20,8 @@ from .entrypoints import (
     enrolments,
     notifications,
     pages,
+    payout_execution,
+    payout_runs,
     queue,
     rules,
 )
@@ -37,10 +39,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
             notifications.router,
             audit.router,
             rules.router,
+            payout_runs.router,
             pages.router,
         ],
-        description="Enrolments, the alert queue (电子哨兵), the rules in force and the pages.",
+        description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "
+        "and the pages.",
+        background=(payout_execution.watch_stalled,),
     )
+    app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)
     _document_enrolment_schema(app)
     return app

@@ -1,5 +1,5 @@
-"""The queue as a file a person opens in Excel: CSV (UTF-8 with BOM) or XLSX, watermarked with
-who exported it, when and with which filter. Pure: rows in, bytes out."""
+"""Lists as files a person opens in Excel: CSV (UTF-8 with BOM) or XLSX, watermarked with who
+exported it, when and with which filter. Pure: rows and columns in, bytes out."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-COLUMNS = (
+Columns = Sequence[tuple[str, str, str]]  # (key, zh-CN heading, English heading)
+
+ALERT_COLUMNS = (
     ("id", "预警编号", "Alert"),
     ("severity", "严重程度", "Severity"),
     ("status", "状态", "Status"),
@@ -49,36 +52,47 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _cells(row: Mapping[str, Any]) -> list[Any]:
+def _cells(row: Mapping[str, Any], columns: Columns) -> list[Any]:
+    """Numbers stay numbers; a zh-CN/English mapping shows its Chinese; the rest is text."""
     values = []
-    for key, _, _ in COLUMNS:
+    for key, _, _ in columns:
         value = row.get(key)
-        if key == "explanation" and isinstance(value, Mapping):
+        if isinstance(value, Mapping):
             value = value.get("zh_cn", "")
-        values.append("" if value is None else value if key == "days_left" else _text(str(value)))
+        if value is None:
+            value = ""
+        elif not isinstance(value, int | Decimal) or isinstance(value, bool):
+            value = _text(str(value))
+        values.append(value)
     return values
 
 
-def as_csv(rows: Sequence[Mapping[str, Any]], mark: str) -> bytes:
+def as_csv(rows: Sequence[Mapping[str, Any]], mark: str, columns: Columns = ALERT_COLUMNS) -> bytes:
     """UTF-8 with a BOM, so Excel shows the Chinese text; the watermark is the first line."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([mark])
-    writer.writerow([f"{zh} {en}" for _, zh, en in COLUMNS])
-    writer.writerows(_cells(r) for r in rows)
+    writer.writerow([f"{zh} {en}" for _, zh, en in columns])
+    writer.writerows(_cells(r, columns) for r in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def as_xlsx(rows: Sequence[Mapping[str, Any]], mark: str, who: str) -> bytes:
+def as_xlsx(
+    rows: Sequence[Mapping[str, Any]],
+    mark: str,
+    who: str,
+    columns: Columns = ALERT_COLUMNS,
+    title: str = "预警 Alerts",
+) -> bytes:
     """The watermark in the first row and in the workbook's properties."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "预警 Alerts"
+    sheet.title = title
     sheet.append([mark])
     sheet["A1"].font = Font(bold=True, color="C00000")
-    sheet.append([f"{zh} {en}" for _, zh, en in COLUMNS])
+    sheet.append([f"{zh} {en}" for _, zh, en in columns])
     for row in rows:
-        sheet.append(_cells(row))
+        sheet.append(_cells(row, columns))
     sheet.freeze_panes = "A3"
     book.properties.creator = who
     book.properties.description = mark

@@ -22,6 +22,7 @@ from shaobing_runtime.paging import CursorSeq, encode_cursor
 from ..adapters.alert_queries import QueueFilter, queue, queue_counts
 from ..domain import exports
 from ..domain.roles import READ_ALERT_ROLES
+from .downloads import FORMAT, download
 from .views import AlertPublic, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -128,10 +129,6 @@ def queue_item(row, principal: Principal, today: date) -> QueueItem:
 
 
 EXPORT_LIMIT = 50_000
-_MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 @router.get("/queue/export", response_class=Response)
@@ -139,7 +136,7 @@ async def export_queue(
     request: Request,
     principal: Reader,
     view: View,
-    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
+    format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
     """The filtered queue as a file (at most 50,000 rows), watermarked and recorded in the audit
     trail; ID numbers as the caller's role may see them."""
@@ -153,11 +150,13 @@ async def export_queue(
         area = view.where.area or (principal.areas[0] if len(principal.areas) == 1 else None)
         entry = audit.entry_of(principal, "alert.export", "queue", "alerts", area, **details)
         await audit.append(conn, [entry])
-    mark = exports.watermark(principal.subject, principal.role.value, at, view.shown)
-    if format == "csv":
-        body = exports.as_csv(items, mark)
-    else:
-        body = exports.as_xlsx(items, mark, principal.subject)
-    name = f"shaobing-alerts-{at:%Y%m%d-%H%M%S}.{format}"
-    disposition = {"content-disposition": f'attachment; filename="{name}"'}
-    return Response(body, media_type=_MEDIA[format], headers=disposition)
+    return download(
+        items,
+        columns=exports.ALERT_COLUMNS,
+        principal=principal,
+        at=at,
+        shown=view.shown,
+        format=format,
+        name="alerts",
+        title="预警 Alerts",
+    )

@@ -1,0 +1,130 @@
+"""The pre-payment check's rules that are not SQL: who may start, override and approve a run, in
+which status, and how a decision's reasons read. Pure: the api loads a run, asks here, writes.
+
+A run goes RUNNING → READY → APPROVED → EXPORTED; a re-run of the month supersedes a READY run
+(SUPERSEDED); a run that stops part-way is FAILED. The decisions themselves are made set-based in
+PostgreSQL (`adapters/payout_store.py`), over every active enrolment of the area at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shaobing_runtime.access import Principal, Role
+
+
+class Decision(StrEnum):
+    PAY = "PAY"
+    HOLD = "HOLD"  # an open alert, a pending reassessment: not paid until someone decides
+    STOP = "STOP"  # a confirmed death, cancellation, move out or duplicate
+
+
+class RunStatus(StrEnum):
+    RUNNING = "RUNNING"
+    READY = "READY"
+    APPROVED = "APPROVED"
+    EXPORTED = "EXPORTED"
+    SUPERSEDED = "SUPERSEDED"
+    FAILED = "FAILED"
+
+
+START_ROLES = frozenset({Role.PAYMENT_OFFICER, Role.SUPERVISOR, Role.ADMIN})
+APPROVE_ROLES = frozenset({Role.PAYMENT_OFFICER, Role.SUPERVISOR})
+READ_ROLES = START_ROLES | {Role.AUDITOR}
+FULL_ACCOUNT_ROLES = frozenset({Role.PAYMENT_OFFICER, Role.ADMIN})  # the bank file needs it
+FINAL = (RunStatus.APPROVED, RunStatus.EXPORTED)
+
+
+class RunRefused(Exception):
+    """The step is not allowed; status is the HTTP status that says so, the message why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RunState:
+    status: RunStatus
+    started_by: str
+    unresolved_critical: int  # items with an undecided CRITICAL alert and no override
+
+
+def check_override(run: RunState, principal: Principal) -> None:
+    if principal.role not in APPROVE_ROLES:
+        raise RunRefused(403, f"role {principal.role.value} may not override a decision")
+    if run.status is not RunStatus.READY:
+        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be changed")
+
+
+def check_approval(run: RunState, principal: Principal) -> None:
+    """A supervisor or payment officer other than the starter; no critical item left unanswered."""
+    if principal.role not in APPROVE_ROLES:
+        raise RunRefused(403, f"role {principal.role.value} may not approve a payout run")
+    if run.status is not RunStatus.READY:
+        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be approved")
+    if principal.subject == run.started_by:
+        raise RunRefused(403, "the run must be approved by someone other than who started it")
+    if run.unresolved_critical:
+        raise RunRefused(
+            409,
+            f"{run.unresolved_critical} enrolment(s) have an undecided CRITICAL alert: decide "
+            "the alert or override each enrolment's decision first",
+        )
+
+
+def check_export(status: RunStatus) -> None:
+    if status not in FINAL:
+        raise RunRefused(409, f"the run is {status.value}; the payout file needs an approved run")
+
+
+def mask_account(account: str) -> str:
+    """6222 **** **** 3445: the last four characters stay visible."""
+    digits = account.replace(" ", "")
+    return f"{'*' * max(len(digits) - 4, 0)}{digits[-4:]}"
+
+
+_REASONS = {
+    "DEATH_RECORDED": (
+        "受益人死亡已登记（{died_on}）",
+        "The beneficiary's death is recorded ({died_on})",
+    ),
+    "REGISTRATION_CANCELLED": ("受益人户籍已注销（{status}）", "Registration cancelled ({status})"),
+    "MOVED_OUT": (
+        "受益人户籍已迁出本区（{area_code}）",
+        "Registration moved out of the district ({area_code})",
+    ),
+    "MEMBER_DEATH_RECORDED": (
+        "家庭成员死亡已登记（{died_on}），待重新核定",
+        "A household member's death is recorded ({died_on}); reassessment due",
+    ),
+    "ALERT_OPEN": (
+        "预警待处理：{rule_id}（{severity}）",
+        "Alert not yet decided: {rule_id} ({severity})",
+    ),
+    "ALERT_CONFIRMED": (
+        "预警已确认停发：{rule_id}（{action_taken}）",
+        "Alert confirmed: {rule_id} ({action_taken})",
+    ),
+    "REASSESSMENT_PENDING": (
+        "重新核定中：{rule_id}",
+        "Reassessment opened and not concluded: {rule_id}",
+    ),
+}
+
+
+def reason_text(reason: Mapping[str, object], lang: str = "zh") -> str:
+    """One reason as a person reads it; an unknown code is shown as it is."""
+    templates = _REASONS.get(str(reason.get("code")))
+    if templates is None:
+        return str(reason.get("code"))
+    values = {k: "" if v is None else v for k, v in reason.items()}
+    return templates[0 if lang == "zh" else 1].format_map(_Blank(values))
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""

@@ -1,0 +1,276 @@
+"""The pre-payment check end to end: decisions from the latest facts and the alerts, re-runs and
+what changed, approval rules with audited overrides, and the files.
+
+Each test pays its own community, so a run over that area holds only the test's enrolments.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import httpx
+import orjson
+import pytest
+from openpyxl import load_workbook
+
+from shaobing_contracts.id_number import birth_date_of
+from shaobing_dev.city import DeathRecord
+from shaobing_dev.debezium_feed import death_change_events, death_delete_event
+from shaobing_runtime.access import Role
+from shaobing_runtime.settings import CommonSettings
+from shaobing_runtime.tokens import issue_token
+
+from .conftest import (
+    TODAY_MICROS,
+    alerts_for,
+    change_of,
+    death_of,
+    enrolment,
+    epoch_days,
+    eventually,
+    new_person,
+    token,
+)
+
+MONTH = "2026-12"
+_communities = itertools.count(1)
+
+
+@pytest.fixture
+def area() -> str:
+    """A community of its own for each test (310110 is the test district)."""
+    return f"310110005{next(_communities):03d}"
+
+
+def _client(stack, role: Role, subject: str) -> httpx.Client:
+    value = issue_token(CommonSettings(), subject=subject, role=role, areas=["310110"])
+    headers = {"authorization": f"Bearer {value}"}
+    return httpx.Client(base_url=stack.url("api"), headers=headers, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def people(stack) -> Iterator[dict[str, httpx.Client]]:
+    clients = {
+        "officer": _client(stack, Role.PAYMENT_OFFICER, "officer-qian"),
+        "supervisor": _client(stack, Role.SUPERVISOR, "supervisor-sun"),
+        "caseworker": _client(stack, Role.CASEWORKER, "worker-zhou"),
+        "auditor": _client(stack, Role.AUDITOR, "auditor-wu"),
+    }
+    yield clients
+    for client in clients.values():
+        client.close()
+
+
+def _enrol(api: httpx.Client, area: str, **changes) -> dict:
+    person = new_person()
+    record = enrolment(person, area=area, members=changes.pop("members", None)) | changes
+    api.post("/v1/enrolments", json=record).raise_for_status()
+    return record
+
+
+def _run(client: httpx.Client, area: str) -> dict:
+    started = client.post("/v1/payout-runs", json={"month": MONTH, "area": area})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    return eventually(lambda: _finished(client, run_id))
+
+
+def _finished(client: httpx.Client, run_id: str) -> dict | None:
+    run = client.get(f"/v1/payout-runs/{run_id}").json()
+    assert run["status"] != "FAILED", run["failure"]
+    return run if run["status"] == "READY" else None
+
+
+def _items(client: httpx.Client, run: dict) -> dict[str, dict]:
+    found, cursor = {}, None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"/v1/payout-runs/{run['id']}/items", params=params).json()
+        found |= {i["enrolment_id"]: i for i in page["items"]}
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+def _codes(item: dict) -> set[str]:
+    return {r["code"] for r in item["reasons"]}
+
+
+def _die(ingest: httpx.Client, person: str) -> None:
+    body = orjson.dumps([death_of(person)])
+    assert ingest.post("/v1/sources/death/changes", content=body).json()["accepted"] == 1
+
+
+def _move(ingest: httpx.Client, person: str, to_area: str) -> None:
+    row = {
+        "id_number": person,
+        "name": "李建国",
+        "gender": "1",
+        "birth_date": epoch_days(birth_date_of(person)),
+        "household_no": "H-PAY",
+        "relation_to_head": "户主",
+        "area_code": to_area,
+        "address": "外区",
+        "status": "ACTIVE",
+        "updated_at": TODAY_MICROS,
+    }
+    body = orjson.dumps([change_of("hukou.population", row)])
+    assert ingest.post("/v1/sources/hukou/changes", content=body).json()["accepted"] == 1
+
+
+def test_each_enrolment_gets_the_decision_its_facts_and_alerts_call_for(api, ingest, people, area):
+    clean = _enrol(api, area)
+    dead = _enrol(api, area)
+    moved = _enrol(api, area)
+    widow = _enrol(api, area, members=[new_person()])
+    later = _enrol(api, area, start_month="2027-03")
+    ended = _enrol(api, area, status="TERMINATED")
+    member = widow["household_members"][1]
+    _die(ingest, member)
+    eventually(lambda: alerts_for(api, enrolment_id=widow["enrolment_id"]))
+    _move(ingest, moved["beneficiary_id"], "320102003004")
+    # Recorded a moment before the run: the check sees it whether or not an alert exists yet.
+    ingest.post(
+        "/v1/sources/death/changes", content=orjson.dumps([death_of(dead["beneficiary_id"])])
+    )
+
+    run = _run(people["officer"], area)
+    items = _items(people["officer"], run)
+
+    decided = [items[e["enrolment_id"]]["decision"] for e in (clean, dead, moved, widow)]
+    assert decided == ["PAY", "STOP", "STOP", "HOLD"]
+    assert later["enrolment_id"] not in items and ended["enrolment_id"] not in items
+    assert "DEATH_RECORDED" in _codes(items[dead["enrolment_id"]])
+    assert _codes(items[moved["enrolment_id"]]) == {"MOVED_OUT"}
+    assert _codes(items[widow["enrolment_id"]]) >= {"ALERT_OPEN", "MEMBER_DEATH_RECORDED"}
+    stopped = items[dead["enrolment_id"]]
+    assert stopped["overpaid_to_recover"] != "0.00"  # died in September, paid Oct and Nov
+    assert stopped["reasons"][0]["zh_cn"] and stopped["beneficiary_id"] == dead["beneficiary_id"]
+    totals = run["totals"]["by_decision"]
+    assert (totals["PAY"]["enrolments"], totals["STOP"]["amount"]) == (1, "3020.00")
+    assert run["rows_checked"] == run["rows_total"] == 4
+    masked = people["caseworker"].get(f"/v1/payout-runs/{run['id']}/items")
+    assert masked.status_code == 403
+
+
+def test_a_confirmed_reassessment_holds_until_the_enrolment_is_updated(api, ingest, people, area):
+    household = _enrol(api, area, members=[new_person()])
+    _die(ingest, household["household_members"][1])
+    [alert] = eventually(lambda: alerts_for(api, enrolment_id=household["enrolment_id"]))
+    supervisor = people["supervisor"]
+    claimed = supervisor.post(
+        f"/v1/alerts/{alert['id']}/steps", json={"step": "claim", "version": alert["version"]}
+    ).json()
+    step = {"step": "confirm", "version": claimed["version"], "action_taken": "REASSESSMENT_OPENED"}
+    assert supervisor.post(f"/v1/alerts/{alert['id']}/steps", json=step).status_code == 200
+
+    pending = _items(people["officer"], _run(people["officer"], area))[household["enrolment_id"]]
+    updated = {**household, "household_members": household["household_members"][:1]}
+    updated["monthly_amount"] = "980.00"
+    api.post("/v1/enrolments", json=updated).raise_for_status()
+    after = _items(people["officer"], _run(people["officer"], area))[household["enrolment_id"]]
+
+    assert pending["decision"] == "HOLD" and "REASSESSMENT_PENDING" in _codes(pending)
+    assert (after["decision"], after["amount"]) == ("PAY", "980.00")
+
+
+def test_a_rerun_is_identical_until_a_fact_changes_and_then_lists_the_change(
+    api, ingest, people, area
+):
+    record = _enrol(api, area)
+    death = DeathRecord(
+        f"SW-PAY-{record['enrolment_id']}",
+        record["beneficiary_id"],
+        date(2026, 10, 3),
+        "MEDICAL",
+        datetime(2026, 11, 20, 9, 30),
+    )
+    lsn = 70_000_000 + next(_communities) * 1000
+    [registered] = death_change_events([death], with_schema=False, start_lsn=lsn)
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps([registered]))
+    officer = people["officer"]
+
+    first = _run(officer, area)
+    second = _run(officer, area)
+    retraction = death_delete_event(death, lsn=lsn + 10)
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps([retraction]))
+    third = _run(officer, area)
+
+    assert first["changes"] is None
+    assert officer.get(f"/v1/payout-runs/{first['id']}").json()["status"] == "SUPERSEDED"
+    assert second["changes"] | {"previous_run_id": None} == {
+        "previous_run_id": None,
+        "ADDED": 0,
+        "REMOVED": 0,
+        "CHANGED": 0,
+    }
+    assert _items(officer, first) == _items(officer, second)
+    assert third["changes"]["CHANGED"] == 1
+    [change] = officer.get(f"/v1/payout-runs/{third['id']}/changes").json()["items"]
+    assert (change["enrolment_id"], change["decision_before"]) == (record["enrolment_id"], "STOP")
+    assert change["decision_now"] != "STOP"
+
+
+def test_approval_needs_another_person_and_an_override_for_each_critical_hold(
+    stack, api, ingest, people, area
+):
+    paid = _enrol(api, area)
+    dead = _enrol(api, area)
+    ingest.post(
+        "/v1/sources/death/changes", content=orjson.dumps([death_of(dead["beneficiary_id"])])
+    )
+    eventually(lambda: alerts_for(api, enrolment_id=dead["enrolment_id"]))
+    officer, supervisor = people["officer"], people["supervisor"]
+    run = _run(officer, area)
+    approval = {"version": run["version"]}
+
+    assert (
+        people["caseworker"]
+        .post("/v1/payout-runs", json={"month": MONTH, "area": area})
+        .status_code
+        == 403
+    )
+    assert officer.post(f"/v1/payout-runs/{run['id']}/approval", json=approval).status_code == 403
+    blocked = supervisor.post(f"/v1/payout-runs/{run['id']}/approval", json=approval)
+    assert blocked.status_code == 409 and "CRITICAL" in blocked.text
+    assert officer.get(f"/v1/payout-runs/{run['id']}/payout-file").status_code == 409
+
+    url = f"/v1/payout-runs/{run['id']}/items/{dead['enrolment_id']}/override"
+    overridden = supervisor.post(url, json={"decision": "STOP", "reason": "死亡已核实，停发"})
+    assert overridden.status_code == 200, overridden.text
+    approved = supervisor.post(
+        f"/v1/payout-runs/{run['id']}/approval", json={"version": overridden.json()["version"]}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "APPROVED"
+    again = officer.post("/v1/payout-runs", json={"month": MONTH, "area": area})
+    assert again.status_code == 409
+
+    payout = officer.get(f"/v1/payout-runs/{run['id']}/payout-file", params={"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(payout.content)).active
+    assert "officer-qian" in sheet["A1"].value
+    first = [c.value for c in sheet[3]][:4]
+    assert first == [paid["enrolment_id"], "DIBAO", paid["beneficiary_id"], paid["payout_account"]]
+    assert sheet.max_row == 3  # watermark, headings, the one enrolment to pay
+    held = supervisor.get(f"/v1/payout-runs/{run['id']}/exceptions", params={"format": "csv"})
+    text = held.content.decode("utf-8-sig")
+    assert dead["enrolment_id"] in text and "死亡已核实" in text and "受益人死亡已登记" in text
+    assert officer.get(f"/v1/payout-runs/{run['id']}").json()["status"] == "EXPORTED"
+    trail = _audited(people["auditor"], run["id"])
+    assert {"payout_run.start", "payout_run.approve", "payout_run.export.payout_file"} <= trail
+    assert _audited(people["auditor"], f"{run['id']}/{dead['enrolment_id']}") == {
+        "payout_run.override"
+    }
+    elsewhere = httpx.get(
+        f"{stack.url('api')}/v1/payout-runs/{run['id']}",
+        headers=token(Role.SUPERVISOR, ["310104"]),
+    )
+    assert elsewhere.status_code == 404
+
+
+def _audited(auditor: httpx.Client, object_id: str) -> set[str]:
+    entries = auditor.get("/v1/audit", params={"object_id": object_id}).json()["items"]
+    return {e["action"] for e in entries}
