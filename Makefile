@@ -46,10 +46,11 @@ token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=3
 	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA)
 
 INGEST_EVENTS ?= 40000
-bench: $(STAMP)  ## ingest, matcher and pipeline benchmarks; results go to docs/benchmarks.md
+bench: $(STAMP)  ## ingest, matcher, pipeline and payout benchmarks; results in docs/benchmarks.md
 	$(PY) -m shaobing_dev.bench_ingest --events $(INGEST_EVENTS)
 	$(PY) -m shaobing_dev.bench_matcher $(MATCHER_ARGS)
 	$(PY) -m shaobing_dev.bench $(BENCH_ARGS)
+	$(PY) -m shaobing_dev.bench_payout $(PAYOUT_ARGS)
 
 PEOPLE ?= 10000
 demo: $(STAMP)  ## a synthetic city's year of changes in all four tables: make demo PEOPLE=100000

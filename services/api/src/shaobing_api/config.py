@@ -11,4 +11,5 @@ class ApiSettings(CommonSettings):
     port: int = Field(8000, validation_alias="API_PORT")
     max_batch: int = Field(10_000, validation_alias="API_MAX_BATCH")
     payout_slice_size: int = Field(50_000, validation_alias="API_PAYOUT_SLICE_SIZE")
+    payout_workers: int = Field(2, ge=1, le=16, validation_alias="API_PAYOUT_WORKERS")
     payout_stall_seconds: float = Field(120, validation_alias="API_PAYOUT_STALL_SECONDS")

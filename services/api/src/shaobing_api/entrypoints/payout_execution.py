@@ -10,7 +10,14 @@ import asyncpg
 import prometheus_client
 import structlog
 
-from ..adapters.payout_store import check_slice, fail_run, fail_stalled, finish_run
+from ..adapters.payout_store import (
+    fail_run,
+    fail_stalled,
+    finish_run,
+    gather_reasons,
+    slices,
+    write_slice,
+)
 
 RUNS = prometheus_client.Counter(
     "shaobing_payout_runs_total", "Payout runs finished, by outcome", ["outcome"]
@@ -23,19 +30,11 @@ RUN_SECONDS = prometheus_client.Histogram(
 log = structlog.get_logger()
 
 
-async def execute(pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int) -> None:
+async def execute(pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int, workers: int) -> None:
     """Decide every enrolment of the run (as the owning role: the run's area bounds it)."""
     started = asyncio.get_running_loop().time()
-    after = ""
     try:
-        while True:
-            async with pool.acquire() as conn:
-                checked, last = await check_slice(conn, run, after=after, size=slice_size)
-            if checked < slice_size or last is None:
-                break
-            after = last
-        async with pool.acquire() as conn:
-            await finish_run(conn, run["id"])
+        await check(pool, run, slice_size, workers)
     except Exception as exc:  # the task's boundary: whatever stopped it, the run says so
         log.exception("payout run failed", run_id=str(run["id"]))
         async with pool.acquire() as conn:
@@ -47,9 +46,28 @@ async def execute(pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int) -> N
     log.info("payout run ready", run_id=str(run["id"]), month=run["month"], area=run["area"])
 
 
+async def check(pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int, workers: int) -> None:
+    """The reasons, then the slices `workers` at a time, then the totals: READY."""
+    async with pool.acquire() as conn:
+        await gather_reasons(conn, run)
+        bounds = await slices(conn, run, slice_size)
+    free = asyncio.Semaphore(workers)
+
+    async def write(one: tuple) -> None:
+        async with free, pool.acquire() as conn:
+            await write_slice(conn, run, one)
+
+    await asyncio.gather(*(write(one) for one in bounds))
+    async with pool.acquire() as conn:
+        await finish_run(conn, run["id"])
+
+
 def start(state: Any, run: asyncpg.Record) -> None:
     """Run it as a task the app keeps a reference to (until it ends)."""
-    task = asyncio.create_task(execute(state.pool, run, state.settings.payout_slice_size))
+    settings = state.settings
+    task = asyncio.create_task(
+        execute(state.pool, run, settings.payout_slice_size, settings.payout_workers)
+    )
     state.payout_tasks.add(task)
     task.add_done_callback(state.payout_tasks.discard)
 
