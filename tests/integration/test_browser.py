@@ -1,6 +1,8 @@
 """The pages in headless Chromium (Debian's, driven by Playwright): a case worker signs in,
 filters the queue, opens an alert, claims and confirms it with the keyboard and sees it leave
-the open queue; a worker of another community cannot open it. Screenshots go to test-artifacts/."""
+the open queue; a worker of another community cannot open it. A payment officer starts a payout
+run and a supervisor overrides its critical hold and approves it. Screenshots go to
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -35,9 +37,12 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _sign_in(browser: Browser, stack, areas: list[str]) -> Page:
-    bearer = token(Role.CASEWORKER, areas)["authorization"].split()[1]
-    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone, on a home visit
+def _sign_in(
+    browser: Browser, stack, areas: list[str], role: Role = Role.CASEWORKER, width: int = 390
+) -> Page:
+    """Signed in with a dev token; 390 px wide is a phone, as on a home visit."""
+    bearer = token(role, areas)["authorization"].split()[1]
+    page = browser.new_page(viewport={"width": width, "height": 844})
     page.goto(f"{stack.url('api')}/ui/login?token={bearer}")
     return page
 
@@ -84,3 +89,40 @@ def test_a_case_worker_works_an_alert_from_the_queue_with_the_keyboard(stack, ap
     elsewhere = _sign_in(browser, stack, [OTHER_COMMUNITY])
     response = elsewhere.goto(f"{stack.url('api')}/ui/alerts/{alert['id']}")
     assert response.status == 404
+
+
+def test_a_payout_run_is_started_watched_overridden_and_approved(stack, api, ingest, browser):
+    area = "310110006001"
+    paid, dead = (enrolment(new_person(), area=area) for _ in range(2))
+    api.post("/v1/enrolments", json=[paid, dead]).raise_for_status()
+    ingest.post("/v1/sources/death/changes", json=[death_of(dead["beneficiary_id"])])
+    eventually(lambda: alerts_for(api, enrolment_id=dead["enrolment_id"]))
+    base = stack.url("api")
+
+    officer = _sign_in(browser, stack, ["310110"], Role.PAYMENT_OFFICER, width=1280)
+    officer.goto(f"{base}/ui/payout-runs")
+    officer.fill("input[name=area]", area)
+    officer.click("#start button")
+    expect(officer.locator("#status")).to_have_text("READY", timeout=60_000)
+    expect(officer.locator("#totals tr[data-decision=PAY]")).to_contain_text("1")
+    expect(officer.locator(f"tr[data-enrolment='{dead['enrolment_id']}']")).to_contain_text(
+        "受益人死亡已登记"
+    )
+    _shot(officer, "payout-run")
+    run_url = officer.url
+
+    supervisor = _sign_in(browser, stack, ["310110"], Role.SUPERVISOR, width=1280)
+    supervisor.goto(run_url)
+    override = supervisor.locator(f"form.override[data-enrolment='{dead['enrolment_id']}']")
+    override.locator("select").select_option("STOP")
+    override.locator("input[name=reason]").fill("死亡已核实")
+    override.locator("button").click()
+    expect(supervisor.locator(f"tr[data-enrolment='{dead['enrolment_id']}']")).to_contain_text(
+        "死亡已核实"
+    )
+    supervisor.click("#approve")
+    expect(supervisor.locator("#status")).to_have_text("APPROVED")
+    _shot(supervisor, "payout-run-approved")
+    supervisor.goto(run_url.split("?")[0] + "/summary")
+    expect(supervisor.locator("table.chart")).to_have_count(2)
+    _shot(supervisor, "payout-summary")

@@ -21,6 +21,7 @@ from .entrypoints import (
     notifications,
     pages,
     payout_execution,
+    payout_pages,
     payout_runs,
     queue,
     rules,
@@ -40,6 +41,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             audit.router,
             rules.router,
             payout_runs.router,
+            payout_pages.router,
             pages.router,
         ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "

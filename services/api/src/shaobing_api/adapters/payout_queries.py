@@ -122,9 +122,11 @@ async def exception_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg
     """The held and stopped enrolments with their reasons."""
     return await conn.fetch(
         """select enrolment_id, program, beneficiary_id, area_code, amount, overpaid_to_recover,
-                  coalesce(override ->> 'decision', decision) as decision, reasons, override
+                  coalesce(override ->> 'decision', decision) as decision, decision as checked,
+                  reasons, override, critical
            from payout_run_items
            where run_id = $1 and coalesce(override ->> 'decision', decision) <> 'PAY'
-           order by 7 desc, enrolment_id""",
+           order by critical and override is null desc,
+                    coalesce(override ->> 'decision', decision) desc, enrolment_id""",
         run_id,
     )
