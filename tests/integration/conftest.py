@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from shaobing_contracts.id_number import make_id_number
@@ -151,3 +152,9 @@ def change_of(table: str, after: dict, *, op: str = "c") -> dict:
 
 def epoch_days(day: date) -> int:
     return (day - date(1970, 1, 1)).days
+
+
+def post_changes(ingest, source: str, changes: list[dict]) -> dict:
+    response = ingest.post(f"/v1/sources/{source}/changes", content=orjson.dumps(changes))
+    assert response.status_code == 200, response.text
+    return response.json()

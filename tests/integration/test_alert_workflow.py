@@ -21,8 +21,17 @@ from shaobing_runtime.access import Role
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
-from .conftest import AREA, OTHER_COMMUNITY, alerts_for, death_of, enrolment, eventually, new_person
-from .test_all_sources import _change, _post
+from .conftest import (
+    AREA,
+    OTHER_COMMUNITY,
+    alerts_for,
+    change_of,
+    death_of,
+    enrolment,
+    eventually,
+    new_person,
+    post_changes,
+)
 
 
 def _as(stack, role: Role, subject: str, areas: list[str]) -> httpx.Client:
@@ -180,7 +189,7 @@ def test_a_notification_is_contacted_then_applied_for_and_a_stale_step_refused(
         "status": "ACTIVE",
         "updated_at": 1_795_600_000_000_000,
     }
-    assert _post(ingest, "hukou", [_change("hukou.population", row)])["accepted"] == 1
+    assert post_changes(ingest, "hukou", [change_of("hukou.population", row)])["accepted"] == 1
     masked = mask_id_number(person)
 
     def offered() -> list[dict]:

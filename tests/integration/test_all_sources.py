@@ -9,14 +9,8 @@ import orjson
 from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.topics import Topic
 
-from .conftest import TODAY_MICROS, change_of, epoch_days, new_person
+from .conftest import TODAY_MICROS, change_of, epoch_days, new_person, post_changes
 from .topic_reader import read_topic
-
-
-def _post(ingest, source: str, changes: list[dict]) -> dict:
-    response = ingest.post(f"/v1/sources/{source}/changes", content=orjson.dumps(changes))
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def _types_on(stack, topic: Topic, person: str) -> list[str]:
@@ -42,12 +36,12 @@ def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_top
         "updated_at": TODAY_MICROS,
     }
     moved = {**row, "area_code": "320102003004", "updated_at": TODAY_MICROS + 1}
-    hukou = _post(
+    hukou = post_changes(
         ingest,
         "hukou",
         [change_of("hukou.population", row), change_of("hukou.population", moved, op="u")],
     )
-    marriage = _post(
+    marriage = post_changes(
         ingest,
         "marriage",
         [
@@ -64,7 +58,7 @@ def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_top
             )
         ],
     )
-    pension = _post(
+    pension = post_changes(
         ingest,
         "social_security",
         [

@@ -104,7 +104,7 @@ def _die(ingest: httpx.Client, person: str) -> None:
     assert ingest.post("/v1/sources/death/changes", content=body).json()["accepted"] == 1
 
 
-def _move(ingest: httpx.Client, person: str, to_area: str) -> None:
+def _register(ingest: httpx.Client, person: str, to_area: str, status: str = "ACTIVE") -> None:
     row = {
         "id_number": person,
         "name": "李建国",
@@ -114,7 +114,7 @@ def _move(ingest: httpx.Client, person: str, to_area: str) -> None:
         "relation_to_head": "户主",
         "area_code": to_area,
         "address": "外区",
-        "status": "ACTIVE",
+        "status": status,
         "updated_at": TODAY_MICROS,
     }
     body = orjson.dumps([change_of("hukou.population", row)])
@@ -125,13 +125,15 @@ def test_each_enrolment_gets_the_decision_its_facts_and_alerts_call_for(api, ing
     clean = _enrol(api, area)
     dead = _enrol(api, area)
     moved = _enrol(api, area)
+    cancelled = _enrol(api, area)
     widow = _enrol(api, area, members=[new_person()])
     later = _enrol(api, area, start_month="2027-03")
     ended = _enrol(api, area, status="TERMINATED")
     member = widow["household_members"][1]
     _die(ingest, member)
     eventually(lambda: alerts_for(api, enrolment_id=widow["enrolment_id"]))
-    _move(ingest, moved["beneficiary_id"], "320102003004")
+    _register(ingest, moved["beneficiary_id"], "320102003004")
+    _register(ingest, cancelled["beneficiary_id"], area, status="CANCELLED")
     # Recorded a moment before the run: the check sees it whether or not an alert exists yet.
     ingest.post(
         "/v1/sources/death/changes", content=orjson.dumps([death_of(dead["beneficiary_id"])])
@@ -140,8 +142,10 @@ def test_each_enrolment_gets_the_decision_its_facts_and_alerts_call_for(api, ing
     run = _run(people["officer"], area)
     items = _items(people["officer"], run)
 
-    decided = [items[e["enrolment_id"]]["decision"] for e in (clean, dead, moved, widow)]
-    assert decided == ["PAY", "STOP", "STOP", "HOLD"]
+    everyone = (clean, dead, moved, cancelled, widow)
+    decided = [items[e["enrolment_id"]]["decision"] for e in everyone]
+    assert decided == ["PAY", "STOP", "STOP", "STOP", "HOLD"]
+    assert _codes(items[cancelled["enrolment_id"]]) == {"REGISTRATION_CANCELLED"}
     assert later["enrolment_id"] not in items and ended["enrolment_id"] not in items
     assert "DEATH_RECORDED" in _codes(items[dead["enrolment_id"]])
     assert _codes(items[moved["enrolment_id"]]) == {"MOVED_OUT"}
@@ -150,30 +154,38 @@ def test_each_enrolment_gets_the_decision_its_facts_and_alerts_call_for(api, ing
     assert stopped["overpaid_to_recover"] != "0.00"  # died in September, paid Oct and Nov
     assert stopped["reasons"][0]["zh_cn"] and stopped["beneficiary_id"] == dead["beneficiary_id"]
     totals = run["totals"]["by_decision"]
-    assert (totals["PAY"]["enrolments"], totals["STOP"]["amount"]) == (1, "3020.00")
-    assert run["rows_checked"] == run["rows_total"] == 4
+    assert (totals["PAY"]["enrolments"], totals["STOP"]["amount"]) == (1, "4530.00")
+    assert run["rows_checked"] == run["rows_total"] == 5
     masked = people["caseworker"].get(f"/v1/payout-runs/{run['id']}/items")
     assert masked.status_code == 403
 
 
-def test_a_confirmed_reassessment_holds_until_the_enrolment_is_updated(api, ingest, people, area):
-    household = _enrol(api, area, members=[new_person()])
+def _confirm_member_death(api, ingest, supervisor, household: dict, action: str) -> None:
     _die(ingest, household["household_members"][1])
     [alert] = eventually(lambda: alerts_for(api, enrolment_id=household["enrolment_id"]))
-    supervisor = people["supervisor"]
     claimed = supervisor.post(
         f"/v1/alerts/{alert['id']}/steps", json={"step": "claim", "version": alert["version"]}
     ).json()
-    step = {"step": "confirm", "version": claimed["version"], "action_taken": "REASSESSMENT_OPENED"}
+    step = {"step": "confirm", "version": claimed["version"], "action_taken": action}
     assert supervisor.post(f"/v1/alerts/{alert['id']}/steps", json=step).status_code == 200
 
-    pending = _items(people["officer"], _run(people["officer"], area))[household["enrolment_id"]]
+
+def test_a_decided_alert_stops_or_holds_until_the_enrolment_is_updated(api, ingest, people, area):
+    household = _enrol(api, area, members=[new_person()])
+    stopped = _enrol(api, area, members=[new_person()])
+    _confirm_member_death(api, ingest, people["supervisor"], household, "REASSESSMENT_OPENED")
+    _confirm_member_death(api, ingest, people["supervisor"], stopped, "PAYMENT_STOPPED")
+
+    first = _items(people["officer"], _run(people["officer"], area))
+    pending = first[household["enrolment_id"]]
     updated = {**household, "household_members": household["household_members"][:1]}
     updated["monthly_amount"] = "980.00"
     api.post("/v1/enrolments", json=updated).raise_for_status()
     after = _items(people["officer"], _run(people["officer"], area))[household["enrolment_id"]]
 
     assert pending["decision"] == "HOLD" and "REASSESSMENT_PENDING" in _codes(pending)
+    confirmed = first[stopped["enrolment_id"]]
+    assert confirmed["decision"] == "STOP" and "ALERT_CONFIRMED" in _codes(confirmed)
     assert (after["decision"], after["amount"]) == ("PAY", "980.00")
 
 

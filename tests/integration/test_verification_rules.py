@@ -13,8 +13,18 @@ from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_delete_event
 from shaobing_runtime.access import Role
 
-from .conftest import alerts_for, death_of, enrolment, eventually, new_person, token
-from .test_all_sources import TODAY_MICROS, _change, _days, _post
+from .conftest import (
+    TODAY_MICROS,
+    alerts_for,
+    change_of,
+    death_of,
+    enrolment,
+    epoch_days,
+    eventually,
+    new_person,
+    post_changes,
+    token,
+)
 
 
 def _enrol(api, person: str) -> str:
@@ -31,14 +41,12 @@ def test_a_marriage_of_a_beneficiary_raises_a_reassessment(api, ingest):
         "kind": "MARRIAGE",
         "party_a_id": person,
         "party_b_id": spouse,
-        "registered_on": _days(date(2026, 11, 2)),
+        "registered_on": epoch_days(date(2026, 11, 2)),
         "office_code": "310110000000",
     }
 
-    assert (
-        _post(ingest, "marriage", [_change("marriage.registrations", registration)])["accepted"]
-        == 1
-    )
+    posted = post_changes(ingest, "marriage", [change_of("marriage.registrations", registration)])
+    assert posted["accepted"] == 1
 
     [alert] = eventually(lambda: alerts_for(api, enrolment_id=enrolment_id))
     assert (alert["rule_id"], alert["action"], alert["status"]) == (
@@ -96,7 +104,7 @@ def _registered_row(person: str, area: str = "310110001001") -> dict:
         "id_number": person,
         "name": "李桂兰",
         "gender": "2",
-        "birth_date": _days(birth_date_of(person)),
+        "birth_date": epoch_days(birth_date_of(person)),
         "household_no": f"H-{person[-6:]}",
         "relation_to_head": "户主",
         "area_code": area,
@@ -115,7 +123,7 @@ def _notifications(api, **filters) -> list[dict]:
 def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, ingest):
     person = new_person(date(1945, 3, 3))  # 81
 
-    _post(ingest, "hukou", [_change("hukou.population", _registered_row(person))])
+    post_changes(ingest, "hukou", [change_of("hukou.population", _registered_row(person))])
 
     def offered() -> list[dict]:
         return [

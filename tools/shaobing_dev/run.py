@@ -27,12 +27,19 @@ def _banner(stack: Stack, area: str) -> str:
     settings = CommonSettings()
     token = issue_token(settings, subject="demo-caseworker", role=Role.CASEWORKER, areas=[area])
     feed = issue_token(settings, subject="demo-feed", role=Role.FEED, areas=[area])
+    officer = issue_token(settings, subject="demo-officer", role=Role.PAYMENT_OFFICER, areas=[area])
+    supervisor = issue_token(
+        settings, subject="demo-supervisor", role=Role.SUPERVISOR, areas=[area]
+    )
+    login = f"{stack.url('api')}/ui/login?token="
     ports = ", ".join(
         f"{name} {port}" for name, port in stack.config.ports.items() if name != "broker"
     )
     return f"""
   Shaobing (哨兵) is running.
-    Alert queue (case worker, {area}):  {stack.url("api")}/ui/login?token={token}
+    Alert queue (case worker, {area}):  {login}{token}
+    Payout runs (payment officer):     {login}{officer}&next=/ui/payout-runs
+    … approved by a supervisor:        {login}{supervisor}&next=/ui/payout-runs
     API docs:                          {stack.url("api")}/docs
     Ingest API docs:                   {stack.url("ingest")}/docs
     /healthz /readyz /metrics on:      {ports}

@@ -153,13 +153,18 @@ async def root() -> RedirectResponse:
 
 
 @router.get("/ui/login")
-async def login(request: Request, token: str) -> RedirectResponse:
-    """Development sign-in: a valid token becomes an HttpOnly cookie for the pages."""
+async def login(
+    request: Request,
+    token: str,
+    next: Annotated[str, Query(pattern=r"^/ui/[A-Za-z0-9/_-]*$")] = "/ui/alerts",
+) -> RedirectResponse:
+    """Development sign-in: a valid token becomes an HttpOnly cookie for the pages, then `next`
+    (a page of this api only: no open redirect)."""
     try:
         principal_from(token, request.app.state.settings)
     except InvalidToken as exc:
         raise HTTPException(401, f"invalid token: {exc}") from exc
-    response = RedirectResponse("/ui/alerts", status_code=303)
+    response = RedirectResponse(next, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
     return response
 
