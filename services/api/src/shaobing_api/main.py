@@ -17,6 +17,7 @@ from .entrypoints import (
     alert_steps,
     alerts,
     audit,
+    business_metrics,
     enrolments,
     notifications,
     pages,
@@ -46,7 +47,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "
         "and the pages.",
-        background=(payout_execution.watch_stalled,),
+        background=(payout_execution.watch_stalled, business_metrics.refresh_forever),
     )
     app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)

@@ -13,12 +13,14 @@ from shaobing_runtime.service_app import create_publishing_app
 from .config import IngestSettings
 from .entrypoints import batches, changes, operations
 from .entrypoints.debezium_consumer import consume, parse_topic_map
+from .entrypoints.intake_flow import follow_feeds
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
     topics = parse_topic_map(settings.debezium_topics)
-    background = (
-        (
+    background: tuple = (follow_feeds,)
+    if topics:
+        background += (
             partial(
                 consume,
                 bootstrap=settings.kafka_bootstrap_servers,
@@ -26,9 +28,6 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 topics=topics,
             ),
         )
-        if topics
-        else ()
-    )
     return create_publishing_app(
         "Shaobing ingest",
         settings,

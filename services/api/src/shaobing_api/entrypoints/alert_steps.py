@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
+from prometheus_client import Histogram
 from pydantic import BaseModel, Field
 
 from shaobing_contracts.alert import AlertStatus
@@ -114,4 +115,17 @@ async def _step(
         change = decide(case, step, principal)
     except Refused as refused:
         raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
-    return await write_step(conn, row, change, step, principal)
+    written = await write_step(conn, row, change, step, principal)
+    if written["status"] in _DECIDED and row["status"] not in _DECIDED:
+        waited = (written["decided_at"] - written["stored_at"]).total_seconds()
+        TIME_TO_DECISION.labels(written["status"], written["severity"]).observe(waited)
+    return written
+
+
+_DECIDED = ("CONFIRMED", "DISMISSED")
+TIME_TO_DECISION = Histogram(
+    "shaobing_alert_time_to_decision_seconds",
+    "From an alert stored to its confirmation or dismissal (time to clear)",
+    ["status", "severity"],
+    buckets=(3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 60 * 86400),
+)

@@ -144,3 +144,20 @@ async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]
             for d in letters
         ],
     )
+
+
+async def record_receipt(conn: asyncpg.Connection, source: str, items: int) -> None:
+    """The feed delivered `items` now (in the batch's transaction)."""
+    await conn.execute(
+        """insert into source_feeds (source, last_received_at, items_received)
+           values ($1, clock_timestamp(), $2)
+           on conflict (source) do update set last_received_at = excluded.last_received_at,
+               items_received = source_feeds.items_received + excluded.items_received""",
+        source,
+        items,
+    )
+
+
+async def feed_receipts(conn: asyncpg.Connection) -> dict[str, datetime]:
+    rows = await conn.fetch("select source, last_received_at from source_feeds")
+    return {r["source"]: r["last_received_at"] for r in rows}

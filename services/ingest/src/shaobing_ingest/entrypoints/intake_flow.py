@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
+import asyncpg
 import prometheus_client
+import structlog
 from pydantic import BaseModel
 from starlette.datastructures import State
 
@@ -14,7 +17,9 @@ from shaobing_runtime.logging import correlation_id
 
 from ..adapters.intake_store import (
     dead_letter_for,
+    feed_receipts,
     previous_rows,
+    record_receipt,
     store_dead_letters,
     store_intake,
 )
@@ -25,6 +30,11 @@ from ..domain.tables import TABLES
 
 ITEMS = prometheus_client.Counter(
     "shaobing_ingest_items_total", "Posted items by outcome", ["source", "outcome", "reason"]
+)
+LAST_RECEIVED = prometheus_client.Gauge(
+    "shaobing_ingest_last_event_timestamp_seconds",
+    "When the source feed last delivered anything (kept in source_feeds across restarts)",
+    ["source"],
 )
 
 
@@ -86,6 +96,8 @@ async def store_batch(
             if o.status == "dead_lettered"
         ]
         await store_dead_letters(conn, letters)
+        await record_receipt(conn, source, len(parsed))
+    LAST_RECEIVED.labels(source).set(now.timestamp())
     state.relay.wake()
     return _result(intake, new_ids, source, numbers)
 
@@ -121,3 +133,15 @@ def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> In
         setattr(result, status, getattr(result, status) + count)
         ITEMS.labels(source, status, reason).inc(count)
     return result
+
+
+async def follow_feeds(state: State, every_seconds: float = 60) -> None:
+    """The last receipt per source from the database (other replicas, before a restart)."""
+    while True:
+        try:
+            async with state.pool.acquire() as conn:
+                for source, at in (await feed_receipts(conn)).items():
+                    LAST_RECEIVED.labels(source).set(at.timestamp())
+        except (OSError, asyncpg.PostgresError) as exc:
+            structlog.get_logger().warning("feed_receipts_unread", error=str(exc))
+        await asyncio.sleep(every_seconds)

@@ -15,6 +15,8 @@ import structlog
 from faust.types import TP, EventT
 from prometheus_client import Counter
 
+from shaobing_runtime.lag import record_lag
+
 log = structlog.get_logger()
 CHANGELOG_END_MARKER = b"\x00changelog-end"
 MAX_REREADS = 3
@@ -32,6 +34,7 @@ class Delivery:
         self._next: dict[TP, int] = {}  # per partition, the offset after the last one processed
         self._rereads: dict[tuple[TP, int], int] = {}  # (partition, expected) → times sought back
         self._seen: dict[TP, float] = {}  # per partition, when an event of it was last taken
+        self._last_timestamp: dict[TP, float] = {}  # per partition, the last event's (seconds)
 
     def forget(self, partitions: Iterable[TP]) -> None:
         """Partitions revoked: whoever gets them next starts from the committed offset."""
@@ -69,6 +72,7 @@ class Delivery:
                 continue
             kept.append(event)
             self._seen[tp] = time.monotonic()
+            self._last_timestamp[tp] = event.message.timestamp
             self._rereads.pop((tp, offset), None)
             self._next[tp] = max(offset + 1, expected or 0)
         return kept
@@ -79,15 +83,29 @@ class Delivery:
         of a partition leave no later record to show the gap (`in_order` cannot see them)."""
         now, consumer = time.monotonic(), self._app.consumer
         for tp in consumer.assignment():
-            if tp.topic not in topics or now - self._seen.get(tp, 0.0) < quiet_for:
+            if tp.topic not in topics:
+                continue
+            position = await consumer.position(tp)
+            self._record_lag(tp, position)
+            if now - self._seen.get(tp, 0.0) < quiet_for:
                 continue
             expected = self._next.get(tp, consumer._committed_offset.get(tp))
-            position = await consumer.position(tp)
             if expected is not None and position is not None and position > expected:
                 GAPS.labels(tp.topic).inc()
                 log.warning("offset_stall", topic=tp.topic, partition=tp.partition, at=expected)
                 self._seen[tp] = now
                 await consumer.seek(tp, expected)
+
+    def _record_lag(self, tp: TP, position: int | None) -> None:
+        last = self._last_timestamp.get(tp)
+        record_lag(
+            self._app.conf.id,
+            tp.topic,
+            tp.partition,
+            end=self._app.consumer.highwater(tp),
+            position=position,
+            last_timestamp_ms=int(last * 1000) if last else None,
+        )
 
     def _reread(self, tp: TP, expected: int) -> bool:
         """Whether to read the partition again from `expected` (no: it is a real hole)."""
