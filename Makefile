@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start broker, database, the four services and the demo city
+run: $(STAMP)  ## start broker, database, the four services, Prometheus and the demo city
+	@$(MAKE) --no-print-directory $(PROMETHEUS) || echo "Prometheus could not be installed: make run goes on without it"
 	$(PY) -m shaobing_dev.run
 
 CHROMIUM := /usr/bin/chromium
@@ -22,7 +23,12 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei
 
-test: $(STAMP) $(CHROMIUM)  ## lint, unit, integration and browser tests (own broker and database)
+# The local Prometheus and Alertmanager (make run, the monitoring tests) are Debian's packages.
+PROMETHEUS := /usr/bin/prometheus
+$(PROMETHEUS):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
+
+test: $(STAMP) $(CHROMIUM) $(PROMETHEUS)  ## lint, unit, integration and browser tests (own broker and database)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q

@@ -5,6 +5,7 @@ deploy/monitoring/alertmanager.yml. For `make run` and the monitoring integratio
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,12 @@ def prometheus_config(stack: Stack, alertmanager_port: int, rules: Path, interva
 class Monitoring:
     prometheus: str
     alertmanager: str
+    processes: tuple[subprocess.Popen, ...]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+            process.wait(20)
 
 
 def available() -> bool:
@@ -77,7 +84,7 @@ def start_monitoring(
     config.write_text(yaml.safe_dump(prometheus_config(stack, alertmanager_port, rules, interval)))
     routes = home / "alertmanager.yml"
     routes.write_text(alertmanager_config or ALERTMANAGER.read_text(encoding="utf-8"))
-    stack.spawn(
+    alertmanager = stack.spawn(
         "alertmanager",
         [
             "prometheus-alertmanager",
@@ -88,7 +95,7 @@ def start_monitoring(
         ],
         env={},
     )
-    stack.spawn(
+    prometheus = stack.spawn(
         "prometheus",
         [
             "prometheus",
@@ -98,12 +105,14 @@ def start_monitoring(
         ],
         env={},
     )
-    urls = Monitoring(
-        f"http://127.0.0.1:{prometheus_port}", f"http://127.0.0.1:{alertmanager_port}"
+    running = Monitoring(
+        f"http://127.0.0.1:{prometheus_port}",
+        f"http://127.0.0.1:{alertmanager_port}",
+        (prometheus, alertmanager),
     )
-    _wait_ready(f"{urls.prometheus}/-/ready")
-    _wait_ready(f"{urls.alertmanager}/-/ready")
-    return urls
+    _wait_ready(f"{running.prometheus}/-/ready")
+    _wait_ready(f"{running.alertmanager}/-/ready")
+    return running
 
 
 def _wait_ready(url: str, timeout: float = 60) -> None:

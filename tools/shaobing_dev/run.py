@@ -12,6 +12,7 @@ from shaobing_runtime.access import Role
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
+from .monitoring import available, start_monitoring
 from .stack import ROOT, Stack, StackConfig
 
 
@@ -50,6 +51,21 @@ def _banner(stack: Stack, area: str) -> str:
 """
 
 
+def _monitoring(stack: Stack) -> str:
+    """Prometheus (rules loaded, the four services scraped) and Alertmanager, when installed."""
+    if not available():
+        return "  Prometheus and Alertmanager are not installed: going on without them.\n"
+    try:
+        running = start_monitoring(stack, prometheus_port=9090, alertmanager_port=9093)
+    except (OSError, TimeoutError) as exc:
+        return f"  Prometheus did not start ({exc}): going on without it.\n"
+    prometheus = running.prometheus
+    return (
+        f"  Prometheus (targets, alerts):      {prometheus}/targets  {prometheus}/alerts\n"
+        f"  Alertmanager:                      {running.alertmanager}\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="run Shaobing locally")
     parser.add_argument("--var-dir", default=str(ROOT / ".var"))
@@ -63,6 +79,7 @@ def main() -> None:
         from .demo import DEMO_AREA, DemoLoader
 
         print(_banner(stack, DEMO_AREA), flush=True)
+        print(_monitoring(stack), flush=True)
         if not args.no_demo:
             DemoLoader(stack, people=args.people).start(stop)
         stop.wait()
