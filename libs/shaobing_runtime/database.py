@@ -69,3 +69,16 @@ def migrate(database_url: str) -> list[str]:
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
     return [m.id for m in pending]
+
+
+def main() -> None:
+    """`python -m shaobing_runtime.database`: apply pending migrations to DATABASE_URL (the
+    Kubernetes migration Job)."""
+    from .settings import CommonSettings
+
+    applied = migrate(CommonSettings().database_url)
+    print(f"migrations applied: {', '.join(applied) or 'none pending'}")
+
+
+if __name__ == "__main__":
+    main()

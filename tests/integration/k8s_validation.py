@@ -1,0 +1,91 @@
+"""Validating rendered manifests offline: core kinds with kubernetes-validate (strict), custom
+resources against the CRD schemas in ../shared/schemas/k8s-crds/ made strict (no unknown field
+anywhere a schema lists its properties)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+from shaobing_dev.stack import ROOT
+
+CRDS = ROOT.parent / "shared" / "schemas" / "k8s-crds"
+K8S_VERSION = "1.33.0"
+OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
+
+
+def render(overlay: str) -> list[dict]:
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(OVERLAYS / overlay)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def strict(schema: dict) -> dict:
+    """additionalProperties: false on every object schema that lists properties and does not
+    preserve unknown fields (the CRDs leave it open: the API server prunes instead)."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if (
+                "properties" in node
+                and not node.get("x-kubernetes-preserve-unknown-fields")
+                and "additionalProperties" not in node
+            ):
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+@cache
+def crd_schema(api_version: str, kind: str) -> dict | None:
+    group, _, version = api_version.partition("/")
+    path = CRDS / f"{group}_{version}_{kind}.json"
+    if not path.exists():
+        return None
+    schema = strict(json.loads(path.read_text()))
+    schema["properties"] |= {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+    }
+    return schema
+
+
+def problems(document: dict) -> list[str]:
+    """What is wrong with one manifest; a kind without any schema is a problem too."""
+    api_version, kind = document.get("apiVersion", ""), document.get("kind", "")
+    name = f"{kind}/{document.get('metadata', {}).get('name')}"
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    if "." in group and not group.endswith(".k8s.io"):  # a custom resource
+        schema = crd_schema(api_version, kind)
+        if schema is None:
+            return [f"{name}: no schema for {api_version} {kind}"]
+        validator = jsonschema.Draft7Validator(schema)
+        return [f"{name}: {e.json_path}: {e.message}" for e in validator.iter_errors(document)]
+    try:
+        kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        return [f"{name}: no schema ({exc})"]
+    except kubernetes_validate.ValidationError as exc:
+        return [f"{name}: {exc.message} at {list(exc.path)}"]
+    return []
+
+
+def save_rendered(documents: list[dict], path: Path) -> None:
+    path.write_text("".join("---\n" + yaml.safe_dump(d) for d in documents))
