@@ -11,7 +11,21 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from shaobing_contracts.topics import TOPICS
 
+from .settings import CommonSettings
+
 Headers = list[tuple[str, bytes]]
+
+
+def client_options(settings: CommonSettings) -> dict[str, str]:
+    """What every aiokafka client of a service adds: SCRAM authentication when configured."""
+    if not settings.kafka_sasl_username:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password or "",
+    }
 
 
 def header(headers: Headers | None, name: str) -> str | None:
@@ -53,7 +67,7 @@ async def ensure_topics(
 
 
 async def start_producer(
-    bootstrap: str, *, idempotent: bool = True, attempts: int = 30
+    bootstrap: str, *, idempotent: bool = True, attempts: int = 30, **options: str
 ) -> AIOKafkaProducer:
     """A producer waiting for every in-sync replica; retries until the broker is up.
 
@@ -67,6 +81,7 @@ async def start_producer(
             enable_idempotence=idempotent,
             linger_ms=5,
             max_batch_size=1 << 20,
+            **options,
         )
         try:
             await producer.start()

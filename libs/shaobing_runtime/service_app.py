@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .database import create_pool
 from .event_log import Relay
-from .kafka import start_producer
+from .kafka import client_options, start_producer
 from .logging import correlation_id
 from .problems import RefuseNulInQuery, install_problem_handlers
 from .settings import CommonSettings
@@ -165,7 +165,9 @@ def create_publishing_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(settings.database_url)
         app.state.producer = await start_producer(
-            settings.kafka_bootstrap_servers, idempotent=settings.kafka_idempotent_producer
+            settings.kafka_bootstrap_servers,
+            idempotent=settings.kafka_idempotent_producer,
+            **client_options(settings),
         )
         app.state.relay = Relay(app.state.pool, app.state.producer)
         tasks = [asyncio.create_task(app.state.relay.run())]

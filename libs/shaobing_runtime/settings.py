@@ -23,6 +23,9 @@ class CommonSettings(BaseSettings):
     payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
     rules_dir: Path = DEFAULT_RULES  # RULES_DIR: the verification rules and policies (*.yaml)
+    # SCRAM-SHA-512 credentials of the service's KafkaUser (Strimzi); unset: no authentication.
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
     jwt_secret: str = DEV_SECRET  # HS256, for the development issuer (`make token`)
     jwt_issuer: str = "shaobing-dev"
     jwt_audience: str = "shaobing"

@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from shaobing_runtime.database import create_pool
+from shaobing_runtime.kafka import client_options
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_service_app
 
@@ -29,6 +30,7 @@ def create_app(settings: AlertsSettings) -> FastAPI:
             settings.kafka_bootstrap_servers,
             settings.consumer_group,
             settings.batch_size,
+            client_options(settings),
         )
         state["consumer"] = consumer
         tasks = [

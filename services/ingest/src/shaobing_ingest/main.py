@@ -7,6 +7,7 @@ from functools import partial
 import uvicorn
 from fastapi import FastAPI
 
+from shaobing_runtime.kafka import client_options
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
@@ -26,6 +27,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 bootstrap=settings.kafka_bootstrap_servers,
                 group=settings.debezium_group,
                 topics=topics,
+                options=client_options(settings),
             ),
         )
     return create_publishing_app(

@@ -37,7 +37,14 @@ INGEST_TO_ALERT = Histogram(
 
 
 class AlertConsumer:
-    def __init__(self, pool: asyncpg.Pool, bootstrap: str, group: str, batch_size: int):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        bootstrap: str,
+        group: str,
+        batch_size: int,
+        options: dict[str, str] | None = None,
+    ):
         self._pool, self._batch_size = pool, batch_size
         self._consumer = AIOKafkaConsumer(
             Topic.ALERTS,
@@ -48,6 +55,7 @@ class AlertConsumer:
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
+            **(options or {}),
         )
         self.assigned = False
         self._group = group

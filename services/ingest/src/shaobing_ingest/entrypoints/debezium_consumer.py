@@ -41,7 +41,11 @@ def _item(index: int, record: ConsumerRecord) -> BodyItem:
 
 
 async def consume(
-    state: State, bootstrap: str, group: str, topics: dict[str, SourceSystem]
+    state: State,
+    bootstrap: str,
+    group: str,
+    topics: dict[str, SourceSystem],
+    options: dict[str, str] | None = None,
 ) -> None:
     """Read, store, then commit, batch after batch; errors are logged and retried."""
     while True:
@@ -52,6 +56,7 @@ async def consume(
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
+            **(options or {}),
         )
         try:
             await consumer.start()

@@ -58,6 +58,13 @@ FAILED = Counter(
 app = faust.App(
     settings.app_id,
     broker=[f"kafka://{b}" for b in settings.kafka_bootstrap_servers.split(",")],
+    broker_credentials=faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password or "",
+        mechanism="SCRAM-SHA-512",
+    )
+    if settings.kafka_sasl_username
+    else None,
     store=settings.store,
     datadir=settings.data_dir,
     topic_partitions=settings.topic_partitions,
