@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -15,10 +16,12 @@ import httpx
 import pytest
 import yaml
 
+from shaobing_dev.dashboards import rendered
 from shaobing_dev.monitoring import ALERTMANAGER, SERVICES, Monitoring, available, start_monitoring
 from shaobing_dev.stack import Stack, free_port
+from shaobing_runtime.access import Role
 
-from .conftest import alerts_for, death_of, enrolment, eventually, new_person
+from .conftest import alerts_for, death_of, enrolment, eventually, new_person, token
 
 pytestmark = pytest.mark.skipif(not available(), reason="prometheus not installed (make test does)")
 
@@ -116,6 +119,47 @@ def test_every_metric_is_clean_and_the_documented_ones_are_there_after_some_load
         return [m for m in DOCUMENTED if not _query(monitoring, f"count({m})")]
 
     eventually(lambda: not missing() or None, timeout=90)
+
+
+def _decide_and_pay(stack: Stack, alert: dict, area: str) -> None:
+    """A decision (time to clear, validity) and a payout run (its amounts), as people do."""
+    supervisor = httpx.Client(base_url=stack.url("api"), headers=token(Role.SUPERVISOR, [area]))
+    officer = httpx.Client(base_url=stack.url("api"), headers=token(Role.PAYMENT_OFFICER, [area]))
+    with supervisor, officer:
+        url = f"/v1/alerts/{alert['id']}/steps"
+        claimed = supervisor.post(url, json={"step": "claim", "version": alert["version"]}).json()
+        confirm = {
+            "step": "confirm",
+            "version": claimed["version"],
+            "action_taken": "PAYMENT_STOPPED",
+        }
+        supervisor.post(url, json=confirm).raise_for_status()
+        run = officer.post("/v1/payout-runs", json={"month": "2026-12", "area": area}).json()
+        eventually(lambda: officer.get(f"/v1/payout-runs/{run['id']}").json()["status"] == "READY")
+
+
+def test_every_dashboard_query_returns_data_after_a_little_load(
+    stack: Stack, monitoring: Monitoring, api: httpx.Client, ingest: httpx.Client
+) -> None:
+    area = "310110007001"
+    decided, left_open = (enrolment(new_person(), area=area) for _ in range(2))
+    api.post("/v1/enrolments", json=[decided, left_open]).raise_for_status()
+    deaths = [death_of(e["beneficiary_id"]) for e in (decided, left_open)]
+    bad = {**deaths[0], "payload": {**deaths[0]["payload"], "op": "x"}}  # a dead letter
+    ingest.post("/v1/sources/death/changes", json=[*deaths, bad]).raise_for_status()
+    [alert] = eventually(lambda: alerts_for(api, enrolment_id=decided["enrolment_id"]))
+    eventually(lambda: alerts_for(api, enrolment_id=left_open["enrolment_id"]))
+    _decide_and_pay(stack, alert, area)
+    queries = [t["expr"] for path, text in rendered().items() for t in _targets(text)]
+
+    deadline = time.monotonic() + 120
+    while empty := [q for q in queries if not _query(monitoring, q)]:
+        assert time.monotonic() < deadline, f"no data for: {empty}"
+        time.sleep(2)
+
+
+def _targets(text: str) -> list[dict]:
+    return [t for p in json.loads(text)["panels"] for t in p["targets"]]
 
 
 def test_a_stopped_service_wakes_someone_through_alertmanager(

@@ -98,6 +98,12 @@ enrolments_in = _raw_topic(Topic.ENROLMENTS)
 person_events = _raw_topic(
     Topic.DEATH, Topic.HUKOU, Topic.MARRIAGE, Topic.SOCIAL_SECURITY, Topic.PERSON_ENROLMENTS
 )
+# Every known label set from the start: a failure counter that exists at 0 is a flat line on
+# the dashboards and something rate() can see rise, not a missing series.
+for _rule in rules.rule_set.rules:
+    RULE_FAILURES.labels(_rule.definition.id)
+for _topic in (*enrolments_in.topics, *person_events.topics):
+    FAILED.labels(_topic)
 person_enrolments_out = _raw_topic(Topic.PERSON_ENROLMENTS)
 alerts_out = _raw_topic(Topic.ALERTS)
 notifications_out = _raw_topic(Topic.NOTIFICATIONS)
