@@ -38,6 +38,7 @@ DOCUMENTED = [
     "shaobing_matcher_alerts_raised_total",
     "shaobing_alerts_stored_total",
     "shaobing_ingest_to_alert_seconds_bucket",
+    "shaobing_source_to_alert_seconds_bucket",
     "shaobing_alerts_open",
     "shaobing_alerts_overdue",
     "shaobing_notifications",

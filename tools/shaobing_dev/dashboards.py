@@ -122,7 +122,7 @@ def overview() -> Dashboard:
         )
         .with_panel(
             _series(
-                "Ingest to stored alert (p50, p99)",
+                "Latency to the stored alert",
                 "s",
                 (
                     "histogram_quantile(0.5, sum by (le) (rate(shaobing_ingest_to_alert_seconds_bucket[15m])))",
@@ -131,6 +131,10 @@ def overview() -> Dashboard:
                 (
                     "histogram_quantile(0.99, sum by (le) (rate(shaobing_ingest_to_alert_seconds_bucket[15m])))",
                     "p99",
+                ),
+                (
+                    "histogram_quantile(0.5, sum by (le) (rate(shaobing_source_to_alert_seconds_bucket[15m])))",
+                    "p50 from the source's record",
                 ),
             )
         )

@@ -36,6 +36,13 @@ INGEST_TO_ALERT = Histogram(
 )
 
 
+SOURCE_TO_ALERT = Histogram(
+    "shaobing_source_to_alert_seconds",
+    "From the source system's record of the deciding event to the stored alert",
+    buckets=(1, 5, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400),
+)
+
+
 class AlertConsumer:
     def __init__(
         self,
@@ -133,6 +140,8 @@ class AlertConsumer:
             if alert.id in new and alert.evidence:
                 ingested = min(e.provenance.ingested_at for e in alert.evidence)
                 INGEST_TO_ALERT.observe(max(0.0, now - ingested.timestamp()))
+                recorded = max(e.recorded_at for e in alert.evidence)
+                SOURCE_TO_ALERT.observe(max(0.0, now - recorded.timestamp()))
         if new or restored or gone:
             log.info("alerts_stored", new=len(new), restored=restored, withdrawn=gone)
 
