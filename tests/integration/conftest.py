@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from shaobing_contracts.id_number import make_id_number
+from shaobing_contracts.id_number import birth_date_of, make_id_number
 from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_change_events
 from shaobing_dev.stack import Stack, StackConfig, free_port
@@ -158,3 +158,19 @@ def post_changes(ingest, source: str, changes: list[dict]) -> dict:
     response = ingest.post(f"/v1/sources/{source}/changes", content=orjson.dumps(changes))
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def hukou_row(person: str, *, area: str = "310110001001", status: str = "ACTIVE") -> dict:
+    """A household-registration row (hukou.population) as the registry's table holds it."""
+    return {
+        "id_number": person,
+        "name": "王秀英",
+        "gender": "2",
+        "birth_date": epoch_days(birth_date_of(person)),
+        "household_no": "H77",
+        "relation_to_head": "户主",
+        "area_code": area,
+        "address": "杨浦区",
+        "status": status,
+        "updated_at": TODAY_MICROS,
+    }

@@ -6,10 +6,16 @@ from datetime import date
 
 import orjson
 
-from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.topics import Topic
 
-from .conftest import TODAY_MICROS, change_of, epoch_days, new_person, post_changes
+from .conftest import (
+    TODAY_MICROS,
+    change_of,
+    epoch_days,
+    hukou_row,
+    new_person,
+    post_changes,
+)
 from .topic_reader import read_topic
 
 
@@ -23,18 +29,7 @@ def _types_on(stack, topic: Topic, person: str) -> list[str]:
 
 def test_a_move_out_of_the_district_and_a_marriage_and_a_pension_reach_their_topics(stack, ingest):
     person, spouse = new_person(date(1950, 3, 9)), new_person(date(1952, 6, 1))
-    row = {
-        "id_number": person,
-        "name": "王秀英",
-        "gender": "2",
-        "birth_date": epoch_days(birth_date_of(person)),
-        "household_no": "H77",
-        "relation_to_head": "户主",
-        "area_code": "310110001001",
-        "address": "杨浦区",
-        "status": "ACTIVE",
-        "updated_at": TODAY_MICROS,
-    }
+    row = hukou_row(person)
     moved = {**row, "area_code": "320102003004", "updated_at": TODAY_MICROS + 1}
     hukou = post_changes(
         ingest,

@@ -16,7 +16,6 @@ import orjson
 import pytest
 from openpyxl import load_workbook
 
-from shaobing_contracts.id_number import birth_date_of
 from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_change_events, death_delete_event
 from shaobing_runtime.access import Role
@@ -24,13 +23,12 @@ from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
 from .conftest import (
-    TODAY_MICROS,
     alerts_for,
     change_of,
     death_of,
     enrolment,
-    epoch_days,
     eventually,
+    hukou_row,
     new_person,
     token,
 )
@@ -105,19 +103,9 @@ def _die(ingest: httpx.Client, person: str) -> None:
 
 
 def _register(ingest: httpx.Client, person: str, to_area: str, status: str = "ACTIVE") -> None:
-    row = {
-        "id_number": person,
-        "name": "李建国",
-        "gender": "1",
-        "birth_date": epoch_days(birth_date_of(person)),
-        "household_no": "H-PAY",
-        "relation_to_head": "户主",
-        "area_code": to_area,
-        "address": "外区",
-        "status": status,
-        "updated_at": TODAY_MICROS,
-    }
-    body = orjson.dumps([change_of("hukou.population", row)])
+    body = orjson.dumps(
+        [change_of("hukou.population", hukou_row(person, area=to_area, status=status))]
+    )
     assert ingest.post("/v1/sources/hukou/changes", content=body).json()["accepted"] == 1
 
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import yaml
 
-from .stack import ROOT, Stack
+from .stack import ROOT, Stack, answers, wait_until
 
 RULES = ROOT / "deploy" / "k8s" / "base" / "prometheus-rules.yaml"
 ALERTMANAGER = ROOT / "deploy" / "monitoring" / "alertmanager.yml"
@@ -110,19 +108,6 @@ def start_monitoring(
         f"http://127.0.0.1:{alertmanager_port}",
         (prometheus, alertmanager),
     )
-    _wait_ready(f"{running.prometheus}/-/ready")
-    _wait_ready(f"{running.alertmanager}/-/ready")
+    for url in (running.prometheus, running.alertmanager):
+        wait_until(lambda url=url: answers(f"{url}/-/ready"), 60, f"{url} ready")
     return running
-
-
-def _wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} not ready after {timeout}s")
-        time.sleep(0.3)

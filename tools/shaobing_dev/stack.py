@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,23 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "matcher", "alerts", "api")
 COLORS = {"broker": 90, "ingest": 36, "matcher": 35, "alerts": 33, "api": 32}
 COLORS |= {"prometheus": 91, "alertmanager": 94}
+
+
+def answers(url: str) -> bool:
+    """Whether the URL answers 200 now."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; TimeoutError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not {what} after {timeout}s")
+        time.sleep(0.3)
 
 
 def free_port() -> int:
@@ -190,21 +208,14 @@ class Stack:
         return f"http://127.0.0.1:{self.config.ports[name]}"
 
     def wait_ready(self, names: tuple[str, ...] = SERVICES, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        pending = list(names)
-        while pending:
-            name = pending[0]
-            if self.processes[name].poll() is not None:
-                raise RuntimeError(f"{name} exited with {self.processes[name].returncode}")
-            try:
-                if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
-                    pending.pop(0)
-                    continue
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} not ready after {timeout}s")
-            time.sleep(0.5)
+        for name in names:
+
+            def ready(name: str = name) -> bool:
+                if self.processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited with {self.processes[name].returncode}")
+                return answers(f"{self.url(name)}/readyz")
+
+            wait_until(ready, timeout, f"{name} ready")
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         """A process of the stack: its output logged (and shown), stopped with the stack."""
