@@ -15,6 +15,8 @@ from matcher_events import (
     died,
     enrolment,
     expected_id,
+    joined,
+    last_outcome,
     open_alerts,
 )
 
@@ -149,3 +151,10 @@ def test_a_household_fan_out_alerts_the_beneficiary_and_the_member_by_their_role
         expected_id("death-of-beneficiary", f"death:{BENEFICIARY}")
     ]
     assert [a.rule_id for a in spouse.values()] == ["death-of-household-member"]
+
+
+def test_an_outcome_counts_the_rule_conditions_it_evaluated() -> None:
+    outcome = last_outcome([joined(), died()])
+
+    assert outcome.evaluated["death-of-beneficiary"] == 1
+    assert "income-above-threshold" not in outcome.evaluated  # no pension or employment fact

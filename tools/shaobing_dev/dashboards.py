@@ -140,6 +140,20 @@ def overview() -> Dashboard:
         )
         .with_panel(
             _series(
+                "Rules: conditions evaluated and alerts raised",
+                "ops",
+                (
+                    "sum by (rule_id) (rate(shaobing_matcher_rule_evaluations_total[5m]))",
+                    "evaluated {{rule_id}}",
+                ),
+                (
+                    "sum by (rule_id) (rate(shaobing_matcher_alerts_raised_total[5m]))",
+                    "raised {{rule_id}}",
+                ),
+            )
+        )
+        .with_panel(
+            _series(
                 "Errors",
                 "ops",
                 (

@@ -11,7 +11,8 @@ the case worker's, and a payment stopped because of it does not withdraw it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
@@ -71,6 +72,7 @@ class Outcome:
     withdrawn: list[AlertWithdrawn]
     failures: list[RuleFailed] = field(default_factory=list)  # rules that failed on this person
     notifications: list[NotificationRaised] = field(default_factory=list)
+    evaluated: Counter[str] = field(default_factory=Counter)  # conditions checked, by rule id
 
 
 def evaluate(
@@ -80,6 +82,7 @@ def evaluate(
     base_scope, when the caller has it already)."""
     holding: dict[str, tuple[AlertRef, AlertRaised | None]] = {}
     failures: list[RuleFailed] = []
+    evaluated: Counter[str] = Counter()
     scope = scope or base_scope(state, book, clock)
     for link in state.enrolments.values():
         rules = [r for r in book.rules if applies(r.definition, link)]
@@ -91,12 +94,13 @@ def evaluate(
             for fact in facts_of(state, kind, link):
                 scope.set(fact=fact.variables)
                 for rule in (r for r in rules if r.definition.fact is kind):
+                    evaluated[rule.definition.id] += 1
                     try:
                         if rule.holds(scope):
                             holding |= _held(state, rule, link, fact, scope, clock)
                     except RuleFailed as failure:  # one broken rule must not stop the others
                         failures.append(failure)
-    return _settled(state, holding, book, clock, failures)
+    return replace(_settled(state, holding, book, clock, failures), evaluated=evaluated)
 
 
 def base_scope(state: PersonState, book: RuleBook, clock: Clock) -> Scope:

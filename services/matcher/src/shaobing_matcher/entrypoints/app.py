@@ -42,6 +42,11 @@ WITHDRAWN = Counter(
 RULE_FAILURES = Counter(
     "shaobing_matcher_rule_failures_total", "Rule evaluations that failed", ["rule_id"]
 )
+EVALUATIONS = Counter(
+    "shaobing_matcher_rule_evaluations_total",
+    "Rule conditions evaluated (per enrolment and fact)",
+    ["rule_id"],
+)
 NOTIFIED = Counter(
     "shaobing_matcher_notifications_sent_total",
     "Notifications sent (re-sends included)",
@@ -102,6 +107,7 @@ person_events = _raw_topic(
 # the dashboards and something rate() can see rise, not a missing series.
 for _rule in rules.rule_set.rules:
     RULE_FAILURES.labels(_rule.definition.id)
+    EVALUATIONS.labels(_rule.definition.id)
 for _topic in (*enrolments_in.topics, *person_events.topics):
     FAILED.labels(_topic)
 person_enrolments_out = _raw_topic(Topic.PERSON_ENROLMENTS)
@@ -211,6 +217,8 @@ async def _send(outcome: Outcome, key: bytes, headers=None) -> None:
         WITHDRAWN.labels(withdrawal.rule_id).inc()
     await _notify(outcome.notifications, headers)
     _count_failures(outcome.failures)
+    for rule_id, count in outcome.evaluated.items():
+        EVALUATIONS.labels(rule_id).inc(count)
 
 
 async def _notify(found: list, headers=None) -> None:
