@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
-from shaobing_contracts.alert import AlertRaised, AlertWithdrawn
+from shaobing_contracts.alert import AlertRaised
 from shaobing_contracts.codec import decode, decode_alert_message
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
@@ -21,6 +21,7 @@ from shaobing_runtime.lag import record_lag
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
 from ..adapters.notification_store import store_notifications
+from ..domain.batch import settle
 
 log = structlog.get_logger()
 STORED = Counter(
@@ -97,16 +98,13 @@ class AlertConsumer:
             )
 
     async def _store(self, messages: list) -> None:
-        # Per alert id only the last message of the batch counts: the matcher sends the whole
-        # current picture after every event, in order on the person's partition.
-        latest: dict = {}
-        rejected, notifications = [], []
+        decoded, rejected, notifications = [], [], []
         for message in messages:
             try:
                 if message.topic == Topic.NOTIFICATIONS:
                     notifications.append(decode(NotificationRaised, message.value))
                     continue
-                decoded = decode_alert_message(message.value)
+                alert = decode_alert_message(message.value)
             except ValidationError as exc:
                 REJECTED.inc()
                 log.error(
@@ -117,10 +115,9 @@ class AlertConsumer:
                 )
                 rejected.append((message, exc))
                 continue
-            latest.pop(decoded.id, None)
-            latest[decoded.id] = (decoded, header(message.headers, "correlation_id"))
-        raised = [(m, cid) for m, cid in latest.values() if isinstance(m, AlertRaised)]
-        withdrawn = [m for m, _ in latest.values() if isinstance(m, AlertWithdrawn)]
+            decoded.append((alert, header(message.headers, "correlation_id")))
+        settled = settle(decoded)
+        raised, withdrawn = settled.raised, settled.withdrawn
         alerts = [a for a, _ in raised]
         async with self._pool.acquire() as conn, conn.transaction():
             new = await store_alerts(conn, alerts, [cid for _, cid in raised])

@@ -1,0 +1,29 @@
+"""One batch of alerts.v1 messages, settled per alert id."""
+
+from __future__ import annotations
+
+from test_contracts import alert_raised, alert_withdrawn
+
+from shaobing_alerts.domain.batch import settle
+
+
+def test_the_last_message_of_an_alert_decides() -> None:
+    raised, withdrawn = alert_raised(), alert_withdrawn()
+
+    again = settle([(withdrawn, "c1"), (raised, "c2")])
+
+    assert again.raised == [(raised, "c2")] and again.withdrawn == []
+
+
+def test_an_alert_raised_and_withdrawn_in_one_batch_is_stored_then_withdrawn() -> None:
+    raised, withdrawn = alert_raised(), alert_withdrawn()
+
+    settled = settle([(raised, "c1"), (raised, "c2"), (withdrawn, "c3")])
+
+    assert settled.raised == [(raised, "c2")]
+    assert settled.withdrawn == [withdrawn]
+
+
+def test_a_withdrawal_alone_only_withdraws() -> None:
+    settled = settle([(alert_withdrawn(), None)])
+    assert (settled.raised, len(settled.withdrawn)) == ([], 1)
