@@ -78,3 +78,21 @@ def test_a_message_on_alerts_v1_that_is_no_alert_is_kept_as_a_dead_letter(stack)
 
     [letter] = eventually(kept)
     assert letter["reason"].startswith("not an alert message")
+
+
+def test_what_the_matcher_cannot_read_is_kept_as_a_dead_letter_and_queryable(stack):
+    producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
+    producer.send(Topic.DEATH, key=b"310110", value=b'{"event_type": "death_registered", "x": 8}')
+    producer.flush()
+    producer.close()
+
+    def kept() -> list[dict]:
+        response = httpx.get(
+            f"{stack.url('ingest')}/v1/dead-letters",
+            params={"source": Topic.DEATH.value},
+            headers=token(Role.OPS, [AREA]),
+        )
+        return [d for d in response.json()["items"] if '"x": 8' in d["raw"]]
+
+    [letter] = eventually(kept, timeout=90)
+    assert letter["service"] == "matcher" and letter["reason"]

@@ -88,7 +88,12 @@ TOPICS: dict[Topic, TopicSpec] = {
             Topic.NOTIFICATIONS, "id_number", "NotificationRaised", ("matcher",), ("alerts",)
         ),
         TopicSpec(
-            Topic.DEAD_LETTERS, "source", "DeadLetter", ("ingest", "matcher"), (), retention_days=90
+            Topic.DEAD_LETTERS,
+            "source",
+            "DeadLetter",
+            ("ingest", "matcher"),
+            ("alerts",),
+            retention_days=90,
         ),
     )
 }

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import asyncpg
 from pydantic import TypeAdapter
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Evidence
+from shaobing_contracts.dead_letter import DeadLetter
+from shaobing_runtime.dead_letters import keep_dead_letters
 
 from ..domain.queue import SEVERITY_RANK
 
@@ -116,16 +119,21 @@ async def _timeline(conn: asyncpg.Connection, ids: list, kind: str) -> None:
 
 async def keep_rejected(conn: asyncpg.Connection, rejected: list) -> None:
     """alerts.v1 messages that cannot be read, kept as dead letters (never silently lost)."""
-    await conn.executemany(
-        """insert into dead_letters (id, service, source, item, field, reason, raw, received_at)
-           values ($1, 'alerts', $2, $3, null, $4, $5, now()) on conflict (id) do nothing""",
+    now = datetime.now(UTC)
+    await keep_dead_letters(
+        conn,
         [
-            (
-                uuid.uuid5(_REJECTED, f"{m.topic}/{m.partition}/{m.offset}"),
-                m.topic,
-                m.offset,
-                f"not an alert message: {exc.errors()[0]['msg'] if exc.errors() else exc}"[:2000],
-                (m.value or b"").decode("utf-8", "replace").replace("\x00", "\ufffd"),
+            DeadLetter(
+                id=uuid.uuid5(_REJECTED, f"{m.topic}/{m.partition}/{m.offset}"),
+                service="alerts",
+                source=m.topic,
+                item=m.offset,
+                field=None,
+                reason=f"not an alert message: {exc.errors()[0]['msg'] if exc.errors() else exc}"[
+                    :2000
+                ],
+                raw=(m.value or b"").decode("utf-8", "replace"),
+                received_at=now,
             )
             for m, exc in rejected
         ],

@@ -1,5 +1,5 @@
-"""Consumes alerts.v1 and notifications.v1 in batches; offsets are committed only after the
-batch is durable."""
+"""Consumes alerts.v1, notifications.v1 and dead-letters.v1 in batches; offsets are committed
+only after the batch is durable."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from pydantic import ValidationError
 
 from shaobing_contracts.alert import AlertRaised
 from shaobing_contracts.codec import decode, decode_alert_message
+from shaobing_contracts.dead_letter import DeadLetter
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
+from shaobing_runtime.dead_letters import keep_dead_letters
 from shaobing_runtime.kafka import header
 from shaobing_runtime.lag import record_lag
 
@@ -57,6 +59,7 @@ class AlertConsumer:
         self._consumer = AIOKafkaConsumer(
             Topic.ALERTS,
             Topic.NOTIFICATIONS,
+            Topic.DEAD_LETTERS,
             bootstrap_servers=bootstrap,
             group_id=group,
             enable_auto_commit=False,
@@ -98,11 +101,14 @@ class AlertConsumer:
             )
 
     async def _store(self, messages: list) -> None:
-        decoded, rejected, notifications = [], [], []
+        decoded, rejected, notifications, letters = [], [], [], []
         for message in messages:
             try:
                 if message.topic == Topic.NOTIFICATIONS:
                     notifications.append(decode(NotificationRaised, message.value))
+                    continue
+                if message.topic == Topic.DEAD_LETTERS:  # ingest's are kept already: not doubled
+                    letters.append(decode(DeadLetter, message.value))
                     continue
                 alert = decode_alert_message(message.value)
             except ValidationError as exc:
@@ -125,6 +131,7 @@ class AlertConsumer:
             gone = await withdraw_alerts(conn, withdrawn)
             STORED.labels("notification").inc(await store_notifications(conn, notifications))
             await keep_rejected(conn, rejected)
+            await keep_dead_letters(conn, letters)
         self._count(alerts, new, restored, gone)
 
     def _count(self, alerts: list[AlertRaised], new: set, restored: int, gone: int) -> None:

@@ -14,6 +14,7 @@ from shaobing_contracts.codec import encode
 from shaobing_contracts.dead_letter import DeadLetter
 from shaobing_contracts.death import SourceEvent
 from shaobing_contracts.topics import Topic
+from shaobing_runtime.dead_letters import keep_dead_letters, without_nul
 from shaobing_runtime.event_log import OutgoingEvent, append
 
 from ..domain.intake import Intake, RowKey
@@ -96,42 +97,19 @@ def dead_letter_for(
         service="ingest",
         source=source,
         item=item,
-        field=_text(field),
-        reason=_text(reason),
-        raw=_text(raw.decode("utf-8", "replace")),
+        field=without_nul(field),
+        reason=without_nul(reason),
+        raw=without_nul(raw.decode("utf-8", "replace")),
         received_at=received_at,
         correlation_id=correlation_id,
     )
-
-
-def _text(value: str | None) -> str | None:
-    """PostgreSQL text cannot hold NUL: shown as U+FFFD in what is kept of bad input."""
-    return value.replace("\x00", "\ufffd") if value else value
 
 
 async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]) -> None:
     """Keep dead letters queryable and publish them through the event log."""
     if not letters:
         return
-    await conn.executemany(
-        """insert into dead_letters (id, service, source, item, field, reason, raw, received_at,
-                                     correlation_id)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id) do nothing""",
-        [
-            (
-                d.id,
-                d.service,
-                d.source,
-                d.item,
-                d.field,
-                d.reason,
-                d.raw,
-                d.received_at,
-                d.correlation_id,
-            )
-            for d in letters
-        ],
-    )
+    await keep_dead_letters(conn, letters)
     await append(
         conn,
         [

@@ -20,7 +20,7 @@ async def list_dead_letters(
 ) -> list[asyncpg.Record]:
     """Newest first, keyset-paged by seq."""
     return await conn.fetch(
-        """select seq, id, source, item, field, reason, raw, received_at, correlation_id
+        """select seq, id, service, source, item, field, reason, raw, received_at, correlation_id
            from dead_letters
            where ($1::text is null or source = $1) and ($2::text is null or field = $2)
              and ($3::bigint is null or seq < $3)

@@ -21,6 +21,7 @@ Operator = Annotated[Principal, require(Role.OPS, Role.ADMIN)]
 
 class DeadLetterPublic(BaseModel):
     id: str
+    service: str  # which service could not take it: ingest, matcher, alerts
     source: str
     item: int | None
     field: str | None
@@ -60,7 +61,8 @@ async def dead_letters(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: CursorSeq = None,
 ) -> DeadLetterPage:
-    """What ingest could not accept, newest first, with the reason and the raw input."""
+    """What could not be accepted — by ingest, the matcher or the alerts service — newest first,
+    with the reason and the raw input."""
     async with request.app.state.pool.acquire() as conn:
         rows = await list_dead_letters(
             conn, source=source, field=field, limit=limit + 1, before_seq=before
