@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +40,10 @@ class CommonSettings(BaseSettings):
     # Where the provider puts Shaobing's claims (dotted paths, e.g. "realm_access.roles").
     jwt_role_claim: str = "role"
     jwt_areas_claim: str = "areas"
+
+    def local_now(self) -> datetime:
+        """Now in the zone of the payout calendar and the registries' wall-clock times."""
+        return datetime.now(ZoneInfo(self.timezone))
 
     @property
     def jwt_from_provider(self) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import orjson
 import pytest
@@ -174,3 +176,16 @@ def hukou_row(person: str, *, area: str = "310110001001", status: str = "ACTIVE"
         "status": status,
         "updated_at": TODAY_MICROS,
     }
+
+
+async def _fetch(database_url: str, query: str, *args) -> list:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetch(query, *args)
+    finally:
+        await conn.close()
+
+
+def fetch(database_url: str, query: str, *args) -> list:
+    """One statement on its own connection, as the owning role (behind the services' backs)."""
+    return asyncio.run(_fetch(database_url, query, *args))

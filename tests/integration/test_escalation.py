@@ -7,7 +7,6 @@ import asyncio
 from datetime import date, timedelta
 from uuid import UUID
 
-import asyncpg
 import httpx
 import orjson
 
@@ -15,18 +14,7 @@ from shaobing_runtime import audit
 from shaobing_runtime.access import Role
 from shaobing_runtime.database import create_pool
 
-from .conftest import alerts_for, death_of, enrolment, eventually, new_person, token
-
-
-async def _make_overdue(database_url: str, alert_id: str) -> None:
-    conn = await asyncpg.connect(database_url)
-    try:
-        yesterday = date.today() - timedelta(days=1)
-        await conn.execute(
-            "update alerts set due_date = $2 where id = $1", UUID(alert_id), yesterday
-        )
-    finally:
-        await conn.close()
+from .conftest import alerts_for, death_of, enrolment, eventually, fetch, new_person, token
 
 
 async def _trail(database_url: str, alert_id: str) -> tuple[list, list, int | None]:
@@ -54,7 +42,13 @@ def test_an_overdue_alert_is_escalated_once_and_the_supervisor_finds_it(stack, a
     [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
     assert alert["escalated_at"] is None
 
-    asyncio.run(_make_overdue(stack.database_url, alert["id"]))
+    yesterday = date.today() - timedelta(days=1)
+    fetch(
+        stack.database_url,
+        "update alerts set due_date = $2 where id = $1",
+        UUID(alert["id"]),
+        yesterday,
+    )
 
     escalated = eventually(lambda: api.get(f"/v1/alerts/{alert['id']}").json()["escalated_at"])
     assert escalated

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
 import httpx
 import orjson
 from kafka import KafkaProducer
@@ -12,7 +9,7 @@ from kafka import KafkaProducer
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.access import Role
 
-from .conftest import AREA, alerts_for, death_of, enrolment, eventually, new_person, token
+from .conftest import AREA, alerts_for, death_of, enrolment, eventually, fetch, new_person, token
 
 
 def test_a_dead_letter_can_be_read_back_with_its_reason_and_raw_input(stack, ingest):
@@ -31,12 +28,8 @@ def test_a_dead_letter_can_be_read_back_with_its_reason_and_raw_input(stack, ing
     assert denied.status_code == 403
 
 
-async def _alert_rows(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return await conn.fetchval("select count(*) from alerts")
-    finally:
-        await conn.close()
+def _alert_rows(url: str) -> int:
+    return fetch(url, "select count(*) from alerts")[0][0]
 
 
 def test_replaying_every_event_raises_nothing_new(stack, api, ingest):
@@ -45,7 +38,7 @@ def test_replaying_every_event_raises_nothing_new(stack, api, ingest):
     api.post("/v1/enrolments", json=record).raise_for_status()
     ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
     eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
-    before = asyncio.run(_alert_rows(stack.database_url))
+    before = _alert_rows(stack.database_url)
 
     with httpx.Client(base_url=stack.url("ingest"), headers=token(Role.OPS, [AREA])) as client:
         queued = client.post("/v1/replay", json={}).json()["queued"]
@@ -59,40 +52,34 @@ def test_replaying_every_event_raises_nothing_new(stack, api, ingest):
     api.post("/v1/enrolments", json=marker_enrolment).raise_for_status()
     ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(marker)]))
     eventually(lambda: alerts_for(api, enrolment_id=marker_enrolment["enrolment_id"]), timeout=120)
-    assert asyncio.run(_alert_rows(stack.database_url)) == before + 1
+    assert _alert_rows(stack.database_url) == before + 1
 
 
-def test_a_message_on_alerts_v1_that_is_no_alert_is_kept_as_a_dead_letter(stack):
+def _dead_letters_after_sending(stack, topic: Topic, value: bytes, marker: str) -> list[dict]:
+    """Send `value` onto `topic`; the dead letters (any service's) whose raw input has `marker`."""
     producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
-    producer.send(Topic.ALERTS, key=b"x", value=b'{"event_type": "alert_raised", "id": 7}')
+    producer.send(topic, key=b"310110", value=value)
     producer.flush()
     producer.close()
 
     def kept() -> list[dict]:
         response = httpx.get(
             f"{stack.url('ingest')}/v1/dead-letters",
-            params={"source": Topic.ALERTS.value},
+            params={"source": topic.value},
             headers=token(Role.OPS, [AREA]),
         )
-        return [d for d in response.json()["items"] if '"id": 7' in d["raw"]]
+        return [d for d in response.json()["items"] if marker in d["raw"]]
 
-    [letter] = eventually(kept)
+    return eventually(kept, timeout=90)
+
+
+def test_a_message_on_alerts_v1_that_is_no_alert_is_kept_as_a_dead_letter(stack):
+    value = b'{"event_type": "alert_raised", "id": 7}'
+    [letter] = _dead_letters_after_sending(stack, Topic.ALERTS, value, '"id": 7')
     assert letter["reason"].startswith("not an alert message")
 
 
 def test_what_the_matcher_cannot_read_is_kept_as_a_dead_letter_and_queryable(stack):
-    producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
-    producer.send(Topic.DEATH, key=b"310110", value=b'{"event_type": "death_registered", "x": 8}')
-    producer.flush()
-    producer.close()
-
-    def kept() -> list[dict]:
-        response = httpx.get(
-            f"{stack.url('ingest')}/v1/dead-letters",
-            params={"source": Topic.DEATH.value},
-            headers=token(Role.OPS, [AREA]),
-        )
-        return [d for d in response.json()["items"] if '"x": 8' in d["raw"]]
-
-    [letter] = eventually(kept, timeout=90)
+    value = b'{"event_type": "death_registered", "x": 8}'
+    [letter] = _dead_letters_after_sending(stack, Topic.DEATH, value, '"x": 8')
     assert letter["service"] == "matcher" and letter["reason"]

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import structlog
@@ -19,11 +17,12 @@ from prometheus_client.registry import Collector
 
 log = structlog.get_logger()
 
+# $1: today in the payout calendar's zone, for what is overdue.
+_OPEN = """select severity, program, left(area_code, 4) as area, count(*) as n,
+                  count(*) filter (where due_date < $1) as overdue,
+                  count(*) filter (where escalated_at is not null) as escalated
+           from alerts where status in ('OPEN', 'CLAIMED') group by 1, 2, 3"""
 _QUERIES = {
-    "open": """select severity, program, left(area_code, 4) as area, count(*) as n,
-                      count(*) filter (where due_date < $1) as overdue,
-                      count(*) filter (where escalated_at is not null) as escalated
-               from alerts where status in ('OPEN', 'CLAIMED') group by 1, 2, 3""",
     "decided": """select rule_id, status, count(*) as n from alerts
                   where status in ('CONFIRMED', 'DISMISSED', 'WITHDRAWN') group by 1, 2""",
     "notifications": """select policy_id, status, count(*) as n from notifications group by 1, 2""",
@@ -102,15 +101,11 @@ REGISTRY.register(COLLECTOR)
 
 async def refresh_forever(state: Any, every_seconds: float = 30) -> None:
     """Re-read the figures every `every_seconds`; a failed read keeps the last ones."""
-    zone = ZoneInfo(state.settings.timezone)
     while True:
         try:
             async with state.pool.acquire() as conn:
-                today = datetime.now(zone).date()
-                rows = {
-                    name: await conn.fetch(sql, today) if "$1" in sql else await conn.fetch(sql)
-                    for name, sql in _QUERIES.items()
-                }
+                rows = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
+                rows["open"] = await conn.fetch(_OPEN, state.settings.local_now().date())
             COLLECTOR.update(rows)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("business_metrics_unread", error=str(exc))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -228,7 +226,7 @@ async def alert_page(
             "select kind, actor, at, details from alert_events where alert_id = $1 order by seq",
             alert_id,
         )
-    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    today = request.app.state.settings.local_now().date()
     return templates.TemplateResponse(
         request,
         "alert.html",

@@ -3,7 +3,6 @@ held and stopped enrolments with their reasons, override, approve, export, print
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -18,7 +17,7 @@ from shaobing_runtime.http_auth import require
 from ..adapters import payout_queries as runs
 from ..domain.payout import APPROVE_ROLES, READ_ROLES, START_ROLES, Decision
 from .pages import templates
-from .payout_runs import _run
+from .payout_runs import readable_run
 from .payout_views import PayoutRun, item_public
 
 router = APIRouter(include_in_schema=False)
@@ -107,7 +106,7 @@ async def runs_page(request: Request, principal: Reader, lang: Lang = "zh") -> H
     """The runs in the caller's areas and, for those who may, a form to start one."""
     async with scoped(request.app.state.pool, principal) as conn:
         rows = await runs.list_runs(conn, month=None, limit=100, before=None)
-    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    today = request.app.state.settings.local_now().date()
     next_month = f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
     return templates.TemplateResponse(
         request,
@@ -144,7 +143,7 @@ async def _render(
     request: Request, principal: Principal, run_id: UUID, lang: str, template: str
 ) -> HTMLResponse:
     async with scoped(request.app.state.pool, principal) as conn:
-        run = PayoutRun.model_validate(dict(await _run(conn, run_id)))
+        run = PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
         exceptions = await runs.exception_rows(conn, run_id)
     items = [item_public(r, principal) for r in exceptions[:SHOWN_EXCEPTIONS]]
     return templates.TemplateResponse(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
@@ -104,10 +102,11 @@ async def list_(
 async def get(request: Request, principal: Reader, run_id: UUID) -> PayoutRun:
     """The run with its progress, totals and changes since the previous run of the month."""
     async with scoped(request.app.state.pool, principal) as conn:
-        return PayoutRun.model_validate(dict(await _run(conn, run_id)))
+        return PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
 
 
-async def _run(conn, run_id: UUID, *, lock: bool = False):
+async def readable_run(conn, run_id: UUID, *, lock: bool = False):
+    """The run, or 404 when it does not exist or lies outside the caller's areas."""
     row = await runs.get_run(conn, run_id, lock=lock)
     if row is None:
         raise HTTPException(404, "payout run not found")
@@ -127,7 +126,7 @@ async def items(
 ) -> ItemPage:
     """Each enrolment's decision with its reasons and amount, by enrolment_id."""
     async with scoped(request.app.state.pool, principal) as conn:
-        await _run(conn, run_id)
+        await readable_run(conn, run_id)
         rows = await runs.list_items(
             conn,
             run_id,
@@ -148,7 +147,7 @@ async def what_changed(
 ) -> ChangePage:
     """What differs from the previous run of the month: added, removed, changed enrolments."""
     async with scoped(request.app.state.pool, principal) as conn:
-        await _run(conn, run_id)
+        await readable_run(conn, run_id)
         rows = await changes(conn, run_id, after=after, limit=limit + 1)
     page = rows[:limit]
     cursor = encode_text_cursor(page[-1]["enrolment_id"]) if len(rows) > limit else None
@@ -161,9 +160,9 @@ async def override(
 ) -> PayoutRun:
     """The approver's explicit decision for one enrolment, with why; recorded in the audit."""
     async with scoped(request.app.state.pool, principal) as conn:
-        run = await _run(conn, run_id, lock=True)
+        run = await readable_run(conn, run_id, lock=True)
         _allowed(check_override, await _state(conn, run), principal)
-        at = _now(request).isoformat()
+        at = request.app.state.settings.local_now().isoformat()
         decided = {"decision": body.decision.value, "reason": body.reason}
         decided |= {"by": principal.subject, "at": at}
         item = await runs.set_override(conn, run_id, enrolment_id, decided)
@@ -179,7 +178,7 @@ async def override(
             **decided,
         )
         await audit.append(conn, [entry])
-        return PayoutRun.model_validate(dict(await _run(conn, run_id)))
+        return PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
 
 
 async def _state(conn, run) -> RunState:
@@ -200,7 +199,7 @@ async def approve(
 ) -> PayoutRun:
     """Approve a READY run: not by who started it, not with a critical item unanswered."""
     async with scoped(request.app.state.pool, principal) as conn:
-        run = await _run(conn, run_id, lock=True)
+        run = await readable_run(conn, run_id, lock=True)
         if run["version"] != body.version:
             raise HTTPException(409, f"version: the run is at {run['version']}, not {body.version}")
         _allowed(check_approval, await _state(conn, run), principal)
@@ -228,12 +227,12 @@ async def payout_file(
     """One row per enrolment to pay, the account full for a payment officer; the first export
     makes the run EXPORTED. Watermarked and audited."""
     async with scoped(request.app.state.pool, principal) as conn:
-        run = await _run(conn, run_id, lock=True)
+        run = await readable_run(conn, run_id, lock=True)
         _allowed(check_export, RunStatus(run["status"]))
         rows = [payable_row(r, principal) for r in await runs.payout_rows(conn, run_id)]
         await runs.mark_exported(conn, run_id, principal.subject)
         await _audit_export(conn, principal, run, "payout_file", format, len(rows))
-    at = _now(request)
+    at = request.app.state.settings.local_now()
     return _file(run, principal, at, rows, PAYOUT_COLUMNS, format, "payout", "发放 Payout")
 
 
@@ -246,10 +245,10 @@ async def exceptions_file(
 ) -> Response:
     """The held and stopped enrolments with their reasons; watermarked and audited."""
     async with scoped(request.app.state.pool, principal) as conn:
-        run = await _run(conn, run_id)
+        run = await readable_run(conn, run_id)
         rows = [exception_row(r, principal) for r in await runs.exception_rows(conn, run_id)]
         await _audit_export(conn, principal, run, "exceptions", format, len(rows))
-    at = _now(request)
+    at = request.app.state.settings.local_now()
     return _file(
         run, principal, at, rows, EXCEPTION_COLUMNS, format, "held-stopped", "暂停停发 Held"
     )
@@ -267,10 +266,6 @@ async def _audit_export(conn, principal: Principal, run, what: str, format: str,
         month=run["month"],
     )
     await audit.append(conn, [entry])
-
-
-def _now(request: Request) -> datetime:
-    return datetime.now(ZoneInfo(request.app.state.settings.timezone))
 
 
 def _file(run, principal, at, rows, columns, format: str, name: str, title: str) -> Response:

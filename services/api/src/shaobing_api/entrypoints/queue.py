@@ -4,9 +4,8 @@ days left before the payout cut-off, what is overdue, and counts for the same fi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, BeforeValidator
@@ -77,7 +76,7 @@ def queue_view(
     escalated: Annotated[bool | None, Blank] = None,
 ) -> QueueView:
     """The queue's filter (a dependency shared by the queue and its exports)."""
-    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    today = request.app.state.settings.local_now().date()
     shown = {
         "status": status,
         "severity": severity,
@@ -140,7 +139,7 @@ async def export_queue(
 ) -> Response:
     """The filtered queue as a file (at most 50,000 rows), watermarked and recorded in the audit
     trail; ID numbers as the caller's role may see them."""
-    at = datetime.now(ZoneInfo(request.app.state.settings.timezone))
+    at = request.app.state.settings.local_now()
     async with scoped(request.app.state.pool, principal) as conn:
         rows = await queue(
             conn, scopes=principal.areas, where=view.where, limit=EXPORT_LIMIT, after_seq=None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -41,7 +40,7 @@ async def rules_in_force(
     files: RuleFiles = request.app.state.rules
     files.refresh()
     settings = request.app.state.settings
-    day = on or datetime.now(ZoneInfo(settings.timezone)).date()
+    day = on or settings.local_now().date()
     rule_set = files.rule_set
     current = rule_set.in_force(day)
     return RulesInForce(

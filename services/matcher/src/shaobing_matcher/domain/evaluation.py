@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
@@ -100,7 +100,7 @@ def evaluate(
                             holding |= _held(state, rule, link, fact, scope, clock)
                     except RuleFailed as failure:  # one broken rule must not stop the others
                         failures.append(failure)
-    return replace(_settled(state, holding, book, clock, failures), evaluated=evaluated)
+    return _settled(state, holding, book, clock, failures, evaluated)
 
 
 def base_scope(state: PersonState, book: RuleBook, clock: Clock) -> Scope:
@@ -181,6 +181,7 @@ def _settled(
     book: RuleBook,
     clock: Clock,
     failures: list[RuleFailed],
+    evaluated: Counter[str],
 ) -> Outcome:
     failed = {f.rule_id for f in failures}  # what a failing rule raised before stays as it was
     kept = {aid: ref for aid, ref in state.raised.items() if ref.rule_id in failed}
@@ -194,6 +195,7 @@ def _settled(
         [alert for _, alert in holding.values() if alert],
         [_withdrawal(state, aid, ref, book, clock) for aid, ref in withdrawn.items()],
         failures,
+        evaluated=evaluated,
     )
 
 
