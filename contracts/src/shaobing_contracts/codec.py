@@ -56,7 +56,7 @@ _person_event = TypeAdapter(PersonEvent)
 
 def encode(message: BaseModel) -> bytes:
     """Serialize a contract model to compact JSON bytes."""
-    return message.model_dump_json().encode()
+    return message.__pydantic_serializer__.to_json(message)  # model_dump_json, as bytes
 
 
 def decode(model: type[M], data: bytes) -> M:

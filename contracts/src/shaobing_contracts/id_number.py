@@ -30,6 +30,7 @@ def check_character(first17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
+@lru_cache(maxsize=4096)  # asked twice per event: by the checksum and by the date checks
 def birth_date_of(id_number: str) -> date:
     """The birth date encoded in positions 7-14."""
     s = id_number[6:14]

@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from shaobing_contracts.codec import encode
 from shaobing_contracts.dead_letter import DeadLetter
@@ -30,15 +31,15 @@ TOPIC_OF_SOURCE = {
 
 async def previous_rows(conn: asyncpg.Connection, keys: Iterable[RowKey]) -> dict[RowKey, dict]:
     """The last row ingest accepted for each upstream key (JSON form)."""
-    keys = list(set(keys))
-    if not keys:
+    wanted = [{"t": t, "k": k} for t, k in set(keys)]
+    if not wanted:
         return {}
     rows = await conn.fetch(
         """select source_table, primary_key, row from source_rows
            where (source_table, primary_key) in
-                 (select * from unnest($1::text[], $2::text[]))""",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
+                 (select * from json_to_recordset(convert_from($1::bytea, 'UTF8')::json)
+                        as batch(t text, k text))""",
+        orjson.dumps(wanted),
     )
     return {(r["source_table"], r["primary_key"]): r["row"] for r in rows}
 
@@ -49,16 +50,16 @@ async def store_intake(
     """Store new events and the rows they came from; returns the event ids not seen before."""
     events = [_outgoing(e, source, headers) for e in intake.events]
     new_ids = await append(conn, events)
-    changed = {k: v for k, v in intake.rows.items() if v is not None}
+    changed = [{"t": k[0], "k": k[1], "r": v} for k, v in intake.rows.items() if v is not None]
     deleted = [k for k, v in intake.rows.items() if v is None]
     await conn.execute(
         """insert into source_rows (source_table, primary_key, row)
-           select * from unnest($1::text[], $2::text[], $3::jsonb[])
+           select t, k, r
+           from json_to_recordset(convert_from($1::bytea, 'UTF8')::json)
+                as batch(t text, k text, r jsonb)
            on conflict (source_table, primary_key)
            do update set row = excluded.row, updated_at = now()""",
-        [k[0] for k in changed],
-        [k[1] for k in changed],
-        list(changed.values()),
+        orjson.dumps(changed, default=str),  # one document: see event_log.append
     )
     await conn.execute(
         """delete from source_rows where (source_table, primary_key) in

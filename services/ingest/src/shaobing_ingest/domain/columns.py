@@ -30,6 +30,7 @@ _TIMESTAMP_UNITS = {
     "io.debezium.time.NanoTimestamp": "ns",
 }
 _EPOCH = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()  # epoch days are signed: 1950 is -7238
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
@@ -75,7 +76,10 @@ def _enum(column: ColumnType, value: object, _: FieldSchema) -> str:
 
 def _date(column: ColumnType, value: object, _: FieldSchema) -> date:
     if _is_int(value):
-        return _after_epoch(days=value).date()
+        try:
+            return date.fromordinal(_EPOCH_ORDINAL + value)
+        except (ValueError, OverflowError) as exc:
+            raise InvalidValue("out of the calendar's range") from exc
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         return _parse(date.fromisoformat, value)
     raise InvalidValue(f"expected epoch days or 'YYYY-MM-DD', got {_json_type(value)}")
@@ -84,7 +88,7 @@ def _date(column: ColumnType, value: object, _: FieldSchema) -> date:
 def _timestamp(column: ColumnType, value: object, field_schema: FieldSchema) -> datetime:
     if _is_int(value):
         unit = _TIMESTAMP_UNITS.get(str(field_schema.get("name"))) or _guess_unit(value)
-        return _after_epoch(microseconds=_to_micros(value, unit))
+        return _after_epoch(_to_micros(value, unit))
     if isinstance(value, str) and _ISO_TIMESTAMP.fullmatch(value):
         return _wall_clock(_parse(datetime.fromisoformat, value))
     raise InvalidValue(f"expected an epoch integer or ISO date-time, got {_json_type(value)}")
@@ -181,10 +185,10 @@ def _fit(amount: Decimal, column: ColumnType) -> Decimal:
     return fitted
 
 
-def _after_epoch(*, days: int = 0, microseconds: int = 0) -> datetime:
-    """Signed: negative epoch days are dates before 1970 (a birth date of 1950 is -7238)."""
+def _after_epoch(microseconds: int) -> datetime:
+    """Signed: negative values are before 1970."""
     try:
-        return _EPOCH + timedelta(days=days, microseconds=microseconds)
+        return _EPOCH + timedelta(0, 0, microseconds)
     except OverflowError as exc:
         raise InvalidValue("out of the calendar's range") from exc
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -107,7 +108,7 @@ def past_date(row: Row, column: str, ingested_at: datetime) -> date:
     value = row.get(column)
     if not isinstance(value, date) or isinstance(value, datetime):
         raise ChangeRejected(column, "required")
-    if value > ingested_at.astimezone(SHANGHAI).date():
+    if value > shanghai_day(ingested_at):
         raise ChangeRejected(column, "in the future")
     return value
 
@@ -121,9 +122,15 @@ def wall_clock(row: Row, column: str, ingested_at: datetime) -> datetime:
     if not isinstance(value, datetime):
         raise ChangeRejected(column, "required")
     local = value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
-    if local.date() > ingested_at.astimezone(SHANGHAI).date():
+    if local.date() > shanghai_day(ingested_at):
         raise ChangeRejected(column, "in the future")
     return local
+
+
+@lru_cache(maxsize=64)  # a batch shares one ingested_at: the zone conversion once per batch
+def shanghai_day(moment: datetime) -> date:
+    """The calendar day in Shanghai at an aware moment."""
+    return moment.astimezone(SHANGHAI).date()
 
 
 def start_of_day(day: date) -> datetime:

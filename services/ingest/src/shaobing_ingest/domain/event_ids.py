@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from shaobing_contracts.provenance import Provenance
 
@@ -29,22 +29,24 @@ def event_id(
 ) -> UUID:
     """uuid5 of where the change came from and what it says; `image` is after (before if 'd')."""
     position = provenance.position
-    name = "|".join(
-        str(part)
-        for part in (
-            provenance.source_system.value,
-            provenance.table,
-            provenance.primary_key,
-            position.op,
-            position.lsn,
-            position.tx_id,
-            event_type,
-            id_number,
-        )
+    name = (
+        f"{provenance.source_system.value}|{provenance.table}|{provenance.primary_key}"
+        f"|{position.op}|{position.lsn}|{position.tx_id}|{event_type}|{id_number}"
     )
     if position.lsn is None:
         name += "|" + image_digest(image)
-    return uuid5(EVENT_ID_NAMESPACE, name)
+    return _uuid5(name)
+
+
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
+_VERSION_5 = (0x5000 << 64) | (0x8000 << 48)  # version 5, RFC 4122 variant
+_NOT_VERSION = ~((0xF000 << 64) | (0xC000 << 48))
+
+
+def _uuid5(name: str) -> UUID:
+    """uuid.uuid5(EVENT_ID_NAMESPACE, name), built from the integer (half the cost per event)."""
+    digest = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()
+    return UUID(int=(int.from_bytes(digest[:16]) & _NOT_VERSION) | _VERSION_5)
 
 
 def image_digest(image: Mapping[str, object] | None) -> str:
