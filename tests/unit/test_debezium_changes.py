@@ -22,6 +22,7 @@ from debezium_fixtures import (
 
 from shaobing_contracts.provenance import SourceSystem
 from shaobing_ingest.domain.changes import ChangeRejected, Ignored, RowChange, parse_change
+from shaobing_ingest.domain.debezium import decode_value
 from shaobing_ingest.domain.tables import (
     DATE,
     DEATH_REGISTRATIONS,
@@ -195,6 +196,23 @@ def test_every_sample_row_change_parses_against_its_table(
         image, _, column = path.partition(".")
         actual = getattr(change, image)
         assert (actual[column] if column else actual) == value
+
+
+def _outcome(item: object, source: SourceSystem) -> object:
+    try:
+        return parse_change(item, source, tables=SAMPLE_TABLES)
+    except ChangeRejected as exc:
+        return ("rejected", exc.field, exc.reason)
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.suffix == ".json"))
+def test_typed_decoding_of_the_bytes_reads_every_sample_item_as_the_plain_json_does(
+    sample: str,
+) -> None:
+    for item in sample_items(sample):
+        for source in (HUKOU, DEATH):
+            from_bytes = decode_value(orjson.dumps(item))
+            assert _outcome(from_bytes, source) == _outcome(item, source)
 
 
 def test_every_item_of_every_json_sample_is_in_the_table_above() -> None:
@@ -555,6 +573,15 @@ def test_malformed_items_are_rejected_naming_the_field(item: object, field: str 
         parse_change(wire(item), DEATH)
     assert rejected.value.field == field
     assert str(rejected.value).startswith(f"{field}: " if field else rejected.value.reason)
+
+
+@pytest.mark.parametrize(("item", "field"), REJECTED)
+def test_typed_decoding_rejects_what_the_plain_json_rejects(
+    item: object, field: str | None
+) -> None:
+    with pytest.raises(ChangeRejected) as rejected:
+        parse_change(decode_value(orjson.dumps(item)), DEATH)
+    assert rejected.value.field == field
 
 
 def test_an_unknown_column_is_reported_not_guessed() -> None:

@@ -249,7 +249,7 @@ def test_two_people_of_one_snapshot_get_different_event_ids() -> None:
 def _batch(*items: dict, previous_rows: dict | None = None) -> Intake:
     body = b"\n".join(orjson.dumps(item) for item in items)
     return derive(
-        changes_of(split_body(body), SourceSystem.HUKOU),
+        changes_of(split_body(body).items, SourceSystem.HUKOU),
         previous_rows or {},
         channel=Channel.DEBEZIUM_HTTP,
         ingested_at=INGESTED_AT,

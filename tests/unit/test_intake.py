@@ -22,12 +22,14 @@ from shaobing_contracts.death import DeathRegistered, DeathRetracted
 from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_ingest.domain.body import BodyItem, UnparseableBody, split_body
 from shaobing_ingest.domain.changes import RowChange
+from shaobing_ingest.domain.debezium import DebeziumValue, value_of
 from shaobing_ingest.domain.intake import DERIVERS, Intake, Outcome, changes_of, derive
 from shaobing_ingest.domain.stored_rows import decode_stored_row, decode_stored_rows
 from shaobing_ingest.domain.tables import (
     DEATH_REGISTRATIONS,
     HUKOU_POPULATION,
     SOCIAL_SECURITY_PERSON_STATUS,
+    ChangeRejected,
 )
 
 INGESTED_AT = datetime(2025, 8, 1, 2, 0, tzinfo=UTC)
@@ -48,7 +50,7 @@ def intake_of(
     source: SourceSystem = SourceSystem.DEATH,
 ) -> Intake:
     return derive(
-        changes_of(split_body(body), source),
+        changes_of(split_body(body).items, source),
         previous_rows or {},
         channel=Channel.DEBEZIUM_HTTP,
         ingested_at=INGESTED_AT,
@@ -62,62 +64,73 @@ def summary(intake: Intake) -> list[tuple[int, str, str | None]]:
 # --- split_body ------------------------------------------------------------------------------
 
 
+def typed(value: object) -> object:
+    """What the body decoder makes of a plain JSON value (typed, or itself when it does not fit)."""
+    try:
+        return value_of(value)
+    except ChangeRejected:
+        return value
+
+
 def test_a_single_object_is_one_item_with_its_own_bytes() -> None:
     body = orjson.dumps(payload("c", after=death_row()))
 
-    [item] = split_body(body)
+    split = split_body(body)
 
-    assert item == BodyItem(0, body, orjson.loads(body))
-    assert item.error is None
+    assert split.items == [BodyItem(0, value_of(orjson.loads(body)))]
+    assert split.raw(0) == body
 
 
-def test_an_array_is_one_item_per_element_in_order() -> None:
+def test_an_array_is_one_item_per_element_in_order_its_texts_cut_on_demand() -> None:
     values = [payload("c", after=death_row()), HEARTBEAT, None]
 
-    items = split_body(orjson.dumps(values))
+    split = split_body(orjson.dumps(values))
 
-    assert [i.index for i in items] == [0, 1, 2]
-    assert [i.value for i in items] == values
-    assert [orjson.loads(i.raw) for i in items] == values
-    assert all(i.error is None for i in items)
+    assert [i.index for i in split.items] == [0, 1, 2]
+    assert [i.value for i in split.items] == [value_of(v) for v in values]
+    assert all(isinstance(i.value, DebeziumValue) for i in split.items)
+    assert [orjson.loads(split.raw(i)) for i in range(3)] == values
+    assert all(i.error is None for i in split.items)
 
 
 def test_an_empty_array_is_no_items() -> None:
-    assert split_body(b"[]") == []
+    assert split_body(b"[]").items == []
 
 
 def test_ndjson_with_one_bad_line_keeps_the_others_and_marks_that_one() -> None:
     good = payload("c", after=death_row())
     body = orjson.dumps(good) + b"\n{not json\n" + orjson.dumps(HEARTBEAT) + b"\n"
 
-    first, bad, third = split_body(body)
+    split = split_body(body)
+    first, bad, third = split.items
 
-    assert (first.index, first.value, first.error) == (0, good, None)
-    assert (bad.index, bad.raw, bad.value) == (1, b"{not json", None)
+    assert (first.index, first.value, first.error) == (0, value_of(good), None)
+    assert (bad.index, split.raw(1), bad.value) == (1, b"{not json", None)
     assert bad.error is not None
     assert bad.error.startswith("line 2 is not JSON")
-    assert (third.index, third.value, third.error) == (2, HEARTBEAT, None)
+    assert (third.index, third.value, third.error) == (2, value_of(HEARTBEAT), None)
 
 
 def test_ndjson_skips_blank_lines_and_handles_crlf() -> None:
     body = orjson.dumps(HEARTBEAT) + b"\r\n\r\n" + orjson.dumps(HEARTBEAT) + b"\r\n"
 
-    items = split_body(body)
+    items = split_body(body).items
 
     assert [(i.index, i.value, i.error) for i in items] == [
-        (0, HEARTBEAT, None),
-        (1, HEARTBEAT, None),
+        (0, value_of(HEARTBEAT), None),
+        (1, value_of(HEARTBEAT), None),
     ]
 
 
 def test_items_of_one_schema_share_one_decoded_schema_and_keep_their_own_payload() -> None:
     schema = {"type": "struct", "fields": [{"field": "after", "type": "struct"}], "name": "x"}
-    values = [{"schema": schema, "payload": {"n": n}} for n in range(3)]
+    values = [{"schema": schema, "payload": {"op": "c", "ts_ms": n}} for n in range(3)]
 
-    items = split_body(orjson.dumps(values))
+    items = split_body(orjson.dumps(values)).items
 
-    assert [i.value for i in items] == values
-    assert items[0].value["schema"] is items[2].value["schema"]
+    assert [i.value for i in items] == [value_of(v) for v in values]
+    assert [i.value.payload.ts_ms for i in items] == [0, 1, 2]
+    assert items[0].value.schema is items[2].value.schema
 
 
 @pytest.mark.parametrize(
@@ -128,32 +141,38 @@ def test_items_of_one_schema_share_one_decoded_schema_and_keep_their_own_payload
         {"schema": {"name": "s"}},
         {"payload": {"op": "c"}},
         {"schema": "text", "payload": [1]},
+        {"op": "c", "source": {"lsn": 1.5}},
         [1, 2],
         "text",
     ],
 )
-def test_any_json_item_decodes_to_its_value_envelope_or_not(value: object) -> None:
-    [item] = split_body(orjson.dumps([value]))
+def test_any_json_item_decodes_to_its_typed_value_or_else_its_plain_value(value: object) -> None:
+    split = split_body(orjson.dumps([value, HEARTBEAT]))
 
-    assert (item.value, item.error) == (value, None)
+    assert [(i.value, i.error) for i in split.items] == [
+        (typed(value), None),
+        (value_of(HEARTBEAT), None),
+    ]
+    assert orjson.loads(split.raw(0)) == value
 
 
 def test_an_item_with_an_unpaired_surrogate_is_a_bad_item_and_the_others_go_through() -> None:
     body = b'[{"op": "c"}, {"name": "\\ud800x"}, null]'
 
-    first, bad, last = split_body(body)
+    split = split_body(body)
+    first, bad, last = split.items
 
-    assert (first.value, last.value) == ({"op": "c"}, None)
+    assert (first.value, last.value) == (value_of({"op": "c"}), value_of(None))
     assert bad.error == "item 1 holds text that is not Unicode (an unpaired surrogate)"
-    assert bad.raw == b'{"name": "\\ud800x"}'
+    assert split.raw(1) == b'{"name": "\\ud800x"}'
 
 
 @pytest.mark.parametrize("body", [b"null", b" null\n"])
 def test_a_null_body_is_kept_as_a_tombstone_item(body: bytes) -> None:
-    [item] = split_body(body)
+    [item] = split_body(body).items
 
     assert item.index == 0
-    assert item.value is None
+    assert item.value == DebeziumValue(None, None)
     assert item.error is None
 
 
@@ -360,7 +379,7 @@ def test_outcomes_keep_the_index_of_their_item() -> None:
 
 def _decoded(row: dict) -> dict:
     """The row as parse_change decodes it (what the intake remembers)."""
-    [change] = changes_of(split_body(ndjson(payload("c", after=row))), SourceSystem.DEATH)
+    [change] = changes_of(split_body(ndjson(payload("c", after=row))).items, SourceSystem.DEATH)
     assert isinstance(change, RowChange)
     assert change.after is not None
     return change.after

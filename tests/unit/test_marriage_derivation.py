@@ -211,7 +211,7 @@ def test_a_create_and_a_delete_in_one_batch_register_then_retract_both_parties()
         for item in (_item("c"), payload("d", table=TABLE, before=before, lsn=26863952))
     )
     intake = derive(
-        changes_of(split_body(body), SourceSystem.MARRIAGE),
+        changes_of(split_body(body).items, SourceSystem.MARRIAGE),
         {},
         channel=Channel.DEBEZIUM_HTTP,
         ingested_at=INGESTED_AT,

@@ -300,7 +300,7 @@ def test_a_stored_row_read_back_from_json_is_compared_like_a_fresh_one() -> None
 def test_a_row_without_events_is_reported_as_ignored_by_the_intake() -> None:
     body = orjson.dumps(_item("c", **NOTHING))
     [outcome] = derive(
-        changes_of(split_body(body), SourceSystem.SOCIAL_SECURITY),
+        changes_of(split_body(body).items, SourceSystem.SOCIAL_SECURITY),
         {},
         channel=Channel.DEBEZIUM_HTTP,
         ingested_at=INGESTED_AT,

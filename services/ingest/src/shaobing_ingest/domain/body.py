@@ -1,18 +1,18 @@
 """Splitting a posted body into items: one JSON value, a JSON array, or NDJSON lines.
 
-Debezium repeats the whole Connect schema (kilobytes) in every item of the schema envelope, so an
-item is decoded in two steps: the envelope's `schema` is kept as raw bytes and decoded once per
-distinct schema (the decoded value is shared), only the small `payload` is decoded per item.
+An array of Debezium values is decoded in one pass straight into typed values (debezium.py);
+each item's own text is only cut out of the body when it is needed, for a dead letter.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import msgspec
 
-_SCHEMA_CACHE_SIZE = 256  # distinct Connect schemas: a few per table and connector version
+from .debezium import DebeziumValue, decode_value, decode_values
 
 
 class UnparseableBody(ValueError):
@@ -22,79 +22,59 @@ class UnparseableBody(ValueError):
 @dataclass(slots=True)  # one per item: a frozen dataclass's __init__ costs 4x
 class BodyItem:
     index: int
-    raw: bytes  # this item's own text, kept for dead letters
-    value: object = None
+    value: object = None  # a DebeziumValue, or the plain JSON value when it does not fit one
     error: str | None = None  # set when this one item is not JSON
 
 
-class _Envelope(msgspec.Struct):
-    schema: msgspec.Raw = msgspec.Raw()  # empty: the key is absent
-    payload: msgspec.Raw = msgspec.Raw()
+@dataclass(slots=True)
+class SplitBody:
+    items: list[BodyItem]
+    texts: Callable[[], list[bytes]]  # every item's own text, in order: cut on demand
+    _cut: list[bytes] | None = field(default=None, repr=False)
+
+    def raw(self, index: int) -> bytes:
+        """The text of item `index`, for its dead letter."""
+        if self._cut is None:
+            self._cut = self.texts()
+        return self._cut[index]
 
 
 _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
-_ANY = msgspec.json.Decoder()
-_schemas: dict[bytes, object] = {}
-_last_schema: tuple[msgspec.Raw, object] = (msgspec.Raw(), None)
-
-
-def decode_item(raw: bytes) -> object:
-    """One item's JSON value; raises msgspec.DecodeError when it is not JSON.
-
-    An envelope comes back as {"schema": …, "payload": …} with the schema shared between items.
-    """
-    if b'"payload"' not in raw:  # no envelope: one decode, not two
-        return _ANY.decode(raw)
-    try:
-        envelope = _ENVELOPE.decode(raw)
-    except msgspec.ValidationError:  # not an object, or not shaped like an envelope
-        return _ANY.decode(raw)
-    if not envelope.schema or not envelope.payload:
-        return _ANY.decode(raw)
-    return {"schema": _schema(envelope.schema), "payload": _ANY.decode(envelope.payload)}
-
-
-def _schema(raw: msgspec.Raw) -> object:
-    global _last_schema
-    if raw == _last_schema[0]:  # the common case: the same schema as the item before
-        return _last_schema[1]
-    key = bytes(raw)
-    schema = _schemas.get(key)
-    if schema is None:
-        if len(_schemas) >= _SCHEMA_CACHE_SIZE:
-            _schemas.clear()
-        schema = _schemas[key] = _ANY.decode(raw)
-    _last_schema = (raw, schema)
-    return schema
 
 
 def item_of(index: int, raw: bytes, error_prefix: str) -> BodyItem:
     """An item whose error, if it is not JSON, starts with `error_prefix`."""
     try:
-        return BodyItem(index, raw, decode_item(raw))
+        return BodyItem(index, decode_value(raw))
     except msgspec.DecodeError as exc:
-        return BodyItem(index, raw, error=f"{error_prefix} is not JSON: {exc}")
+        return BodyItem(index, error=f"{error_prefix} is not JSON: {exc}")
 
 
-def split_body(body: bytes) -> list[BodyItem]:
+def split_body(body: bytes) -> SplitBody:
     """Items of the body in order; a bad NDJSON line is an item with an error, not a failure."""
     if not body.strip():
         raise UnparseableBody("body is empty")
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnparseableBody(f"body is not UTF-8 (byte {exc.start})") from exc
     try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnparseableBody(f"body is not UTF-8 (byte {exc.start})") from exc
-    try:
-        raws = _ITEMS.decode(body)
+        values = decode_values(body)
     except msgspec.ValidationError:  # not an array: one value, or NDJSON
         return _single(body)
     except msgspec.DecodeError:
         return _array_with_bad_text(body) or _ndjson(body)
-    return [item_of(i, bytes(raw), f"item {i}") for i, raw in enumerate(raws)]
+    if values is None:  # an array with items that are no Debezium value: item by item
+        raws = [bytes(raw) for raw in _ITEMS.decode(body)]
+        return SplitBody([item_of(i, raw, f"item {i}") for i, raw in enumerate(raws)], lambda: raws)
+    return SplitBody(
+        [BodyItem(i, value) for i, value in enumerate(values)],
+        lambda: [bytes(raw) for raw in _ITEMS.decode(body)],
+    )
 
 
-def _array_with_bad_text(body: bytes) -> list[BodyItem] | None:
+def _array_with_bad_text(body: bytes) -> SplitBody | None:
     """A JSON array that only a lenient parser reads: items with an unpaired surrogate escape
     (\\ud800), which is no Unicode text, are bad items; the others go through as usual."""
     try:
@@ -103,33 +83,39 @@ def _array_with_bad_text(body: bytes) -> list[BodyItem] | None:
         return None
     if not isinstance(values, list):
         return None
-    return [_lenient_item(i, value) for i, value in enumerate(values)]
+    raws = [_lenient_text(value) for value in values]
+    items = [
+        BodyItem(i, error=f"item {i} holds text that is not Unicode (an unpaired surrogate)")
+        if raw is None
+        else item_of(i, raw, f"item {i}")
+        for i, raw in enumerate(raws)
+    ]
+    return SplitBody(
+        items, lambda: [raw or json.dumps(v).encode() for raw, v in zip(raws, values, strict=True)]
+    )
 
 
-def _lenient_item(index: int, value: object) -> BodyItem:
+def _lenient_text(value: object) -> bytes | None:
+    """The item's JSON text, or None when it holds text that is not Unicode."""
     try:
-        raw = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raw = json.dumps(value).encode()
-        return BodyItem(
-            index, raw, error=f"item {index} holds text that is not Unicode (an unpaired surrogate)"
-        )
-    return item_of(index, raw, f"item {index}")
+        return None
 
 
-def _single(body: bytes) -> list[BodyItem]:
+def _single(body: bytes) -> SplitBody:
     try:
-        value = decode_item(body)
+        value = decode_value(body)
     except msgspec.DecodeError:
         return _ndjson(body)
-    if isinstance(value, dict) or value is None:
-        return [BodyItem(0, body, value)]
-    raise UnparseableBody("body must be a JSON object, a JSON array or NDJSON")
+    if not isinstance(value, DebeziumValue | dict):
+        raise UnparseableBody("body must be a JSON object, a JSON array or NDJSON")
+    return SplitBody([BodyItem(0, value)], lambda: [body])
 
 
-def _ndjson(body: bytes) -> list[BodyItem]:
+def _ndjson(body: bytes) -> SplitBody:
     lines = [line for line in body.splitlines() if line.strip()]
     items = [item_of(i, line, f"line {i + 1}") for i, line in enumerate(lines)]
     if len(lines) < 2 or all(item.error for item in items):
         raise UnparseableBody(f"body is neither JSON nor NDJSON: {items[0].error}")
-    return items
+    return SplitBody(items, lambda: lines)

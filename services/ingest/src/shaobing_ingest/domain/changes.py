@@ -16,6 +16,7 @@ from typing import Literal, cast
 from shaobing_contracts.provenance import SourcePosition, SourceSystem
 
 from .columns import FieldSchema, InvalidValue, decode_value, is_unavailable
+from .debezium import Payload, Source, value_of
 from .tables import TABLES, ChangeRejected, ColumnType, TableDef, table_for
 
 __all__ = ["ChangeRejected", "Ignored", "RowChange", "parse_change"]
@@ -63,57 +64,49 @@ class RowChange:
 def parse_change(
     item: object, source: SourceSystem, *, tables: Mapping[str, TableDef] = TABLES
 ) -> RowChange | Ignored:
-    """Parse one item of a `source` feed; raises ChangeRejected naming the offending field."""
-    payload, schema = _split_envelope(item)
+    """Parse one item of a `source` feed; raises ChangeRejected naming the offending field.
+
+    `item` is a DebeziumValue (as the body decoder gives it) or a plain JSON value.
+    """
+    payload, schema = value_of(item)
     if payload is None:
         return Ignored("tombstone")
     reason = _not_a_row_change(payload, schema)
     if reason:
         return Ignored(reason)
-    op = _row_op(payload)
-    origin = _source_block(payload)
+    op = _row_op(payload.op)
+    origin = payload.source
+    if origin is None:
+        raise ChangeRejected("source", "missing")
     table = table_for(source, _qualified_name(origin), tables=tables)
     before, after = _images(payload, schema, table, op)
     key = _primary_key(table, before if op == "d" else after)
     return RowChange(op, table, before, after, key, _position(origin, op))
 
 
-def _split_envelope(item: object) -> tuple[Mapping[str, object] | None, FieldSchema | None]:
-    if item is None:
-        return None, None
-    if not isinstance(item, Mapping):
-        raise ChangeRejected(None, "not a JSON object")
-    if "payload" not in item or "schema" not in item:
-        return item, None
-    payload, schema = item["payload"], item["schema"]
-    if payload is not None and not isinstance(payload, Mapping):
-        raise ChangeRejected("payload", "not a JSON object")
-    if schema is not None and not isinstance(schema, Mapping):
-        raise ChangeRejected("schema", "not a JSON object")
-    return payload, schema
-
-
-def _not_a_row_change(payload: Mapping[str, object], schema: FieldSchema | None) -> str | None:
-    if (schema or {}).get("name") == HEARTBEAT_SCHEMA or set(payload) == {"ts_ms"}:
-        return "heartbeat"
-    if "op" not in payload and "status" in payload:
-        return f"transaction {payload['status']}"
-    op = payload.get("op")
+def _not_a_row_change(payload: Payload, schema: FieldSchema | None) -> str | None:
+    op = payload.op
+    if op is None:
+        if schema is not None and schema.get("name") == HEARTBEAT_SCHEMA:
+            return "heartbeat"
+        if payload.status is not None:
+            return f"transaction {payload.status}"
+        if payload.ts_ms is not None and not (payload.source or payload.before or payload.after):
+            return "heartbeat"
+        return None
     if op == "t":
-        return f"truncate of {_table_named_in(payload)}"
+        return f"truncate of {_table_named_in(payload.source)}"
     if op == "m":
         return "logical decoding message"
     return None
 
 
-def _table_named_in(payload: Mapping[str, object]) -> str:
-    origin = payload.get("source")
-    origin = origin if isinstance(origin, Mapping) else {}
-    return f"{origin.get('schema')}.{origin.get('table')}"
+def _table_named_in(origin: Source | None) -> str:
+    origin = origin or Source()
+    return f"{origin.schema}.{origin.table}"
 
 
-def _row_op(payload: Mapping[str, object]) -> RowOp:
-    op = payload.get("op")
+def _row_op(op: str | None) -> RowOp:
     if op is None:
         raise ChangeRejected("op", "missing: not a row change")
     if op not in _ROW_OPS:
@@ -121,26 +114,18 @@ def _row_op(payload: Mapping[str, object]) -> RowOp:
     return cast(RowOp, op)
 
 
-def _source_block(payload: Mapping[str, object]) -> Mapping[str, object]:
-    origin = payload.get("source")
-    if not isinstance(origin, Mapping):
-        raise ChangeRejected("source", "missing")
-    return origin
-
-
-def _qualified_name(origin: Mapping[str, object]) -> str:
-    schema, table = origin.get("schema"), origin.get("table")
-    if not isinstance(table, str) or not table:
+def _qualified_name(origin: Source) -> str:
+    if not origin.table:
         raise ChangeRejected("source.table", "missing")
-    if not isinstance(schema, str) or not schema:
+    if not origin.schema:
         raise ChangeRejected("source.schema", "missing")
-    return f"{schema}.{table}"
+    return f"{origin.schema}.{origin.table}"
 
 
 def _images(
-    payload: Mapping[str, object], schema: FieldSchema | None, table: TableDef, op: RowOp
+    payload: Payload, schema: FieldSchema | None, table: TableDef, op: RowOp
 ) -> tuple[dict[str, object] | None, dict[str, object] | None]:
-    before, after = payload.get("before"), payload.get("after")
+    before, after = payload.before, payload.after
     if op == "d":
         if after is not None:
             raise ChangeRejected("after", "a delete has no after image")
@@ -241,44 +226,30 @@ def _primary_key(table: TableDef, image: Mapping[str, object] | None) -> str:
     return "|".join(parts)
 
 
-def _position(origin: Mapping[str, object], op: RowOp) -> SourcePosition:
-    lsn, tx_id = origin.get("lsn"), origin.get("txId")
+def _position(origin: Source, op: RowOp) -> SourcePosition:
     return SourcePosition(
         op=op,
-        lsn=None if lsn is None else str(_integer(lsn, "source.lsn")),
-        tx_id=None if tx_id is None else _integer(tx_id, "source.txId"),
-        snapshot=_snapshot(origin.get("snapshot")),
-        committed_at=_committed_at(origin.get("ts_ms")),
-        connector=_optional_text(origin.get("name"), "source.name"),
+        lsn=None if origin.lsn is None else str(origin.lsn),
+        tx_id=origin.txId,
+        snapshot=_snapshot(origin.snapshot),
+        committed_at=_committed_at(origin.ts_ms),
+        connector=origin.name,
     )
 
 
-def _integer(value: object, field: str) -> int:
-    """Exact integers only: a float here means a decoder already lost digits (lsn > 2^53)."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ChangeRejected(field, "must be an integer")
-    return value
-
-
-def _snapshot(value: object) -> bool:
+def _snapshot(value: bool | str | None) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
-    if isinstance(value, str) and value in _SNAPSHOT_FLAGS:
+    if value in _SNAPSHOT_FLAGS:
         return _SNAPSHOT_FLAGS[value]
     raise ChangeRejected("source.snapshot", "not a known snapshot marker")
 
 
-def _committed_at(ts_ms: object) -> datetime | None:
+def _committed_at(ts_ms: int | None) -> datetime | None:
     """source.ts_ms is real UTC epoch millis (unlike TIMESTAMP column values)."""
     if ts_ms is None:
         return None
     try:
-        return _EPOCH + timedelta(milliseconds=_integer(ts_ms, "source.ts_ms"))
+        return _EPOCH + timedelta(0, 0, 0, ts_ms)
     except OverflowError as exc:
         raise ChangeRejected("source.ts_ms", "outside the years 1-9999") from exc
-
-
-def _optional_text(value: object, field: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise ChangeRejected(field, "must be text")
-    return value

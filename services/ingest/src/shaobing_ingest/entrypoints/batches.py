@@ -125,7 +125,7 @@ async def _store_chunk(
     stored = await store_batch(
         request.app.state,
         parsed,
-        [line.encode() for _, line in chunk],
+        lambda i: chunk[i][1].encode(),
         [n for n, _ in chunk],
         source=source.value,
         channel=Channel.CSV,

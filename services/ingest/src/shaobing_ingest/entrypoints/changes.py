@@ -14,7 +14,7 @@ from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.http_auth import require
 
-from ..domain.body import BodyItem, UnparseableBody, split_body
+from ..domain.body import SplitBody, UnparseableBody, split_body
 from ..domain.intake import changes_of
 from .intake_flow import IntakeResult, store_batch
 
@@ -25,13 +25,12 @@ Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
 @router.post("/{source}/changes", response_model=IntakeResult)
 async def post_changes(request: Request, source: SourceSystem, principal: Feed) -> IntakeResult:
     """Accept Debezium change events for one source system; see the module docstring."""
-    items = _items(await _read_body(request))
-    parsed = changes_of(items, source)
+    split = _split(await _read_body(request))
     return await store_batch(
         request.app.state,
-        parsed,
-        [i.raw for i in items],
-        [i.index for i in items],
+        changes_of(split.items, source),
+        split.raw,
+        [i.index for i in split.items],
         source=source.value,
         channel=Channel.DEBEZIUM_HTTP,
     )
@@ -47,7 +46,7 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def _items(body: bytes) -> list[BodyItem]:
+def _split(body: bytes) -> SplitBody:
     try:
         return split_body(body)
     except UnparseableBody as exc:

@@ -36,7 +36,7 @@ def parse_topic_map(value: str) -> dict[str, SourceSystem]:
 
 def _item(index: int, record: ConsumerRecord) -> BodyItem:
     if record.value is None:
-        return BodyItem(index, b"null", None)
+        return BodyItem(index)
     return item_of(index, record.value, f"offset {record.offset}")
 
 
@@ -80,7 +80,7 @@ async def _store(state: State, source: SourceSystem, records: list[ConsumerRecor
     result = await store_batch(
         state,
         changes_of(items, source),
-        [i.raw for i in items],
+        lambda i: records[i].value or b"null",
         [r.offset for r in records],
         source=source.value,
         channel=Channel.DEBEZIUM_KAFKA,

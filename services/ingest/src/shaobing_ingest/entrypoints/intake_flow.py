@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -65,13 +66,15 @@ class IntakeResult(BaseModel):
 async def store_batch(
     state: State,
     parsed: list[RowChange | Outcome],
-    raws: list[bytes],
+    raw_of: Callable[[int], bytes],
     numbers: list[int],
     *,
     source: str,
     channel: Channel,
 ) -> IntakeResult:
     """Derive, store and dead-letter one batch in one transaction; numbers name each item.
+
+    `raw_of(i)` is item i's input as received, asked for only when it is dead-lettered.
 
     `state` is the app state holding the pool and the event-log relay.
     """
@@ -86,7 +89,7 @@ async def store_batch(
             dead_letter_for(
                 source=source,
                 item=numbers[o.index],
-                raw=raws[o.index],
+                raw=raw_of(o.index),
                 field=o.field,
                 reason=o.reason or "",
                 received_at=now,
