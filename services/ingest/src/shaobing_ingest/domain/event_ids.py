@@ -30,7 +30,7 @@ def event_id(
     """uuid5 of where the change came from and what it says; `image` is after (before if 'd')."""
     position = provenance.position
     name = (
-        f"{provenance.source_system.value}|{provenance.table}|{provenance.primary_key}"
+        f"{provenance.source_system}|{provenance.table}|{provenance.primary_key}"
         f"|{position.op}|{position.lsn}|{position.tx_id}|{event_type}|{id_number}"
     )
     if position.lsn is None:

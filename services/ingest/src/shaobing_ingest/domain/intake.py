@@ -60,6 +60,10 @@ def check_storable(change: RowChange) -> RowChange:
         texts += [v for v in (image or {}).values() if isinstance(v, str)]
     if "\x00" in "".join(texts):
         raise ChangeRejected(None, "contains a NUL character (U+0000), which text cannot hold")
+    return check_key_length(change)
+
+
+def check_key_length(change: RowChange) -> RowChange:
     if len(change.primary_key) > MAX_KEY_LENGTH:
         raise ChangeRejected(
             change.table.primary_key[0], f"key longer than {MAX_KEY_LENGTH} characters"
@@ -67,8 +71,14 @@ def check_storable(change: RowChange) -> RowChange:
     return change
 
 
-def changes_of(items: list[BodyItem], source: SourceSystem) -> list[RowChange | Outcome]:
-    """Parse every item; what cannot be parsed becomes a dead-letter outcome in its place."""
+def changes_of(
+    items: list[BodyItem], source: SourceSystem, *, may_hold_nul: bool = True
+) -> list[RowChange | Outcome]:
+    """Parse every item; what cannot be parsed becomes a dead-letter outcome in its place.
+
+    `may_hold_nul=False` (the body has no "\\u0000" escape) skips the search for NUL characters.
+    """
+    storable = check_storable if may_hold_nul else check_key_length
     parsed: list[RowChange | Outcome] = []
     for item in items:
         if item.error:
@@ -77,7 +87,7 @@ def changes_of(items: list[BodyItem], source: SourceSystem) -> list[RowChange | 
         try:
             change = parse_change(item.value, source)
             if isinstance(change, RowChange):
-                change = check_storable(change)
+                change = storable(change)
         except ChangeRejected as exc:
             change = Outcome(item.index, "dead_lettered", field=exc.field, reason=exc.reason)
         if isinstance(change, Ignored):

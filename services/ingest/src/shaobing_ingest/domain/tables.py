@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 
 from shaobing_contracts.provenance import SourceSystem
@@ -88,7 +89,7 @@ class TableDef:
         if missing:
             raise ValueError(f"{self.qualified_name}: key columns {missing} are not columns")
 
-    @property
+    @cached_property  # asked several times per item
     def qualified_name(self) -> str:
         return f"{self.schema}.{self.name}"
 

@@ -93,14 +93,15 @@ async def batch_progress(
 async def _stream(request: Request, source: SourceSystem, codec: str, result: BatchResult) -> None:
     table, header = table_of(source), None
     chunk: list[tuple[int, str]] = []
-    async for number, line in _lines(request, codec):
-        if header is None:
-            header = check_header(table, _header_fields(line))
-            continue
-        chunk.append((number, line))
-        if len(chunk) == CHUNK:
-            await _store_chunk(request, source, header, chunk, result)
-            chunk = []
+    async for lines in _lines(request, codec):
+        for number, line in lines:
+            if header is None:
+                header = check_header(table, _header_fields(line))
+                continue
+            chunk.append((number, line))
+            if len(chunk) == CHUNK:
+                await _store_chunk(request, source, header, chunk, result)
+                chunk = []
     if header is None:
         raise BadHeader("header: the file has no header row")
     await _store_chunk(request, source, header, chunk, result)
@@ -135,23 +136,23 @@ async def _store_chunk(
     await _progress(request, result, "RUNNING")
 
 
-async def _lines(request: Request, codec: str) -> AsyncIterator[tuple[int, str]]:
-    """(line number, text) of every non-empty line, decoded incrementally."""
+async def _lines(request: Request, codec: str) -> AsyncIterator[list[tuple[int, str]]]:
+    """(line number, text) of every non-empty line, decoded incrementally, a list per read."""
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     pending, number = "", 0
     async for data in request.stream():
         pending += decoder.decode(data)
         *lines, pending = pending.split("\n")
-        for line in lines:
-            number += 1
-            if line.strip():
-                yield number, line.rstrip("\r")
+        yield [(number + i, line.rstrip("\r")) for i, line in enumerate(lines, 1) if line.strip()]
+        number += len(lines)
     pending += decoder.decode(b"", final=True)
     if pending.strip():
-        yield number + 1, pending.rstrip("\r")
+        yield [(number + 1, pending.rstrip("\r"))]
 
 
 def _fields(line: str, number: int) -> list[str]:
+    if line and '"' not in line and "\r" not in line:  # nothing quoted: split as csv would
+        return line.split(",")
     try:
         return next(csv.reader([line]))
     except csv.Error as exc:

@@ -25,10 +25,11 @@ Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
 @router.post("/{source}/changes", response_model=IntakeResult)
 async def post_changes(request: Request, source: SourceSystem, principal: Feed) -> IntakeResult:
     """Accept Debezium change events for one source system; see the module docstring."""
-    split = _split(await _read_body(request))
+    body = await _read_body(request)
+    split = _split(body)
     return await store_batch(
         request.app.state,
-        changes_of(split.items, source),
+        changes_of(split.items, source, may_hold_nul=b"\\u0000" in body),
         split.raw,
         [i.index for i in split.items],
         source=source.value,
