@@ -13,7 +13,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -101,6 +101,49 @@ async def mark_for_replay(
         list(topics) if topics else None,
     )
     return int(result.split()[-1])
+
+
+_PRUNE_LOCK = _RELAY_LOCK - 1
+PRUNED = prometheus_client.Counter(
+    "shaobing_event_log_pruned_total", "Published events deleted after the retention period"
+)
+
+
+async def prune(conn: asyncpg.Connection, *, older_than: timedelta, chunk: int = 10_000) -> int:
+    """Delete published events accepted more than `older_than` ago; returns how many.
+
+    Unpublished events are never deleted. Replay then reaches back only as far as the retention:
+    an event re-posted after its row is gone is published again (consumers absorb it by id).
+    """
+    deleted = 0
+    while True:
+        async with conn.transaction():
+            if not await conn.fetchval("select pg_try_advisory_xact_lock($1)", _PRUNE_LOCK):
+                return deleted  # another replica prunes
+            result = await conn.execute(
+                """delete from event_log where seq in (
+                       select seq from event_log
+                       where accepted_at < now() - $1::interval and published_at is not null
+                       order by accepted_at limit $2)""",
+                older_than,
+                chunk,
+            )
+        count = int(result.split()[-1])
+        deleted += count
+        PRUNED.inc(count)
+        if count < chunk:
+            return deleted
+
+
+async def prune_forever(pool: asyncpg.Pool, retention_days: int, every_seconds: float) -> None:
+    """prune() every `every_seconds`; retention_days 0 keeps everything."""
+    while retention_days > 0:
+        try:
+            async with pool.acquire() as conn:
+                await prune(conn, older_than=timedelta(days=retention_days))
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("event_log_prune_failed", error=str(exc))
+        await asyncio.sleep(every_seconds)
 
 
 class Relay:

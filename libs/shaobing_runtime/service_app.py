@@ -18,7 +18,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .database import create_pool
-from .event_log import Relay
+from .event_log import Relay, prune_forever
 from .kafka import client_options, start_producer
 from .logging import correlation_id
 from .problems import RefuseNulInQuery, install_problem_handlers
@@ -170,7 +170,11 @@ def create_publishing_app(
             **client_options(settings),
         )
         app.state.relay = Relay(app.state.pool, app.state.producer)
-        tasks = [asyncio.create_task(app.state.relay.run())]
+        retention = settings.event_log_retention_days
+        tasks = [
+            asyncio.create_task(app.state.relay.run()),
+            asyncio.create_task(prune_forever(app.state.pool, retention, every_seconds=3600)),
+        ]
         tasks += [asyncio.create_task(task(app.state)) for task in background]
         yield
         for task in tasks:

@@ -22,6 +22,8 @@ class CommonSettings(BaseSettings):
     environment: str = "development"
     log_level: str = "INFO"
     topic_partitions: int = 4
+    # Published events older than this are deleted from event_log, the replay source; 0: never.
+    event_log_retention_days: int = Field(0, ge=0)
     payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
     rules_dir: Path = DEFAULT_RULES  # RULES_DIR: the verification rules and policies (*.yaml)
