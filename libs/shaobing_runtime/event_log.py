@@ -21,8 +21,8 @@ import orjson
 import prometheus_client
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
+
+from .record_batches import RecordBatches
 
 log = structlog.get_logger()
 PUBLISHED = prometheus_client.Counter(
@@ -132,7 +132,7 @@ class Relay:
             )
             if not rows:
                 return 0
-            await asyncio.gather(*[await self._send(batch) for batch in await self._batches(rows)])
+            await self._send(rows)
             await conn.execute(
                 "update event_log set published_at = now() where seq = any($1)",
                 [r["seq"] for r in rows],
@@ -141,42 +141,13 @@ class Relay:
             PUBLISHED.labels(topic).inc(count)
         return len(rows)
 
-    async def _batches(self, rows: Sequence[asyncpg.Record]) -> list[_PartitionBatch]:
-        """Rows into record batches per topic partition, each partition's rows in seq order.
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+        """Rows as one record batch per topic partition, each partition's rows in seq order.
 
         Keys are hashed to partitions as every Kafka client does, so consumers co-partition.
         """
-        batches: dict[tuple[str, int], list[_PartitionBatch]] = {}
-        partitions = {
-            topic: sorted(await self._producer.partitions_for(topic))
-            for topic in {r["topic"] for r in rows}
-        }
+        batches = RecordBatches(self._producer)
         for row in rows:
-            topic, key = row["topic"], row["key"].encode()
-            partition = _PARTITIONER(key, partitions[topic], None)
-            queue = batches.setdefault((topic, partition), [])
             headers = [(k, v.encode()) for k, v in (row["headers"] or {}).items()]
-            if not queue or not queue[-1].append(key, row["value"], headers):
-                queue.append(_PartitionBatch(topic, partition, self._producer.create_batch()))
-                queue[-1].append(key, row["value"], headers)
-        return [b for queue in batches.values() for b in queue]
-
-    async def _send(self, batch: _PartitionBatch) -> asyncio.Future:
-        return await self._producer.send_batch(
-            batch.builder, batch.topic, partition=batch.partition
-        )
-
-
-_PARTITIONER = DefaultPartitioner()
-
-
-@dataclass
-class _PartitionBatch:
-    topic: str
-    partition: int
-    builder: BatchBuilder
-
-    def append(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
-        """False when the batch is full."""
-        added = self.builder.append(key=key, value=value, timestamp=None, headers=headers)
-        return added is not None
+            await batches.add(row["topic"], row["key"].encode(), row["value"], headers=headers)
+        await batches.send()
