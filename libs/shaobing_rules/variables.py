@@ -27,6 +27,7 @@ PERSON_EXAMPLE: dict[str, Any] = {
     "marital_status": "MARRIED",  # MARRIED, DIVORCED or UNKNOWN
     "spouse_masked_id": "310110********0032",  # "" unless MARRIED
     "spouse_age": 83,  # -1 unless MARRIED
+    "spouse_alive": True,  # false unless MARRIED, or once the spouse's death is known
     "programs": ["DIBAO"],  # of the ACTIVE enrolments the person belongs to, in any role
 }
 

@@ -21,9 +21,8 @@ import orjson
 import prometheus_client
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.producer.message_accumulator import BatchBuilder
 
-from .partitioning import partition_of
+from .record_batches import RecordBatches
 
 log = structlog.get_logger()
 PUBLISHED = prometheus_client.Counter(
@@ -182,7 +181,7 @@ class Relay:
             )
             if not rows:
                 return 0
-            await asyncio.gather(*[await self._send(batch) for batch in await self._batches(rows)])
+            await self._send(rows)
             await conn.execute(
                 "update event_log set published_at = now() where seq = any($1)",
                 [r["seq"] for r in rows],
@@ -191,46 +190,20 @@ class Relay:
             PUBLISHED.labels(topic).inc(count)
         return len(rows)
 
-    async def _batches(self, rows: Sequence[asyncpg.Record]) -> list[_PartitionBatch]:
-        """Rows into record batches per topic partition, each partition's rows in seq order.
+    async def _send(self, rows: Sequence[asyncpg.Record]) -> None:
+        """Rows as one record batch per topic partition, each partition's rows in seq order.
 
         Keys are hashed to partitions as every Kafka client does, so consumers co-partition.
         """
-        batches: dict[tuple[str, int], list[_PartitionBatch]] = {}
-        partitions = {
-            topic: len(await self._producer.partitions_for(topic))
-            for topic in {r["topic"] for r in rows}
-        }
+        batches = RecordBatches(self._producer)
         headers_of: dict[str, list[tuple[str, bytes]]] = {}  # a batch's rows share a few
         for row in rows:
-            topic, key, value = row["topic"], row["key"].encode(), row["value"]
-            partition = partition_of(key, partitions[topic])
             headers = headers_of.get(row["headers"])
             if headers is None:
                 headers = headers_of[row["headers"]] = _header_list(row["headers"])
-            queue = batches.setdefault((topic, partition), [])
-            if not queue or not queue[-1].append(key, value, headers):
-                queue.append(_PartitionBatch(topic, partition, self._producer.create_batch()))
-                queue[-1].append(key, value, headers)
-        return [b for queue in batches.values() for b in queue]
-
-    async def _send(self, batch: _PartitionBatch) -> asyncio.Future:
-        return await self._producer.send_batch(
-            batch.builder, batch.topic, partition=batch.partition
-        )
+            await batches.add(row["topic"], row["key"].encode(), row["value"], headers=headers)
+        await batches.send()
 
 
 def _header_list(json_text: str | None) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in orjson.loads(json_text or "{}").items()]
-
-
-@dataclass
-class _PartitionBatch:
-    topic: str
-    partition: int
-    builder: BatchBuilder
-
-    def append(self, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> bool:
-        """False when the batch is full."""
-        added = self.builder.append(key=key, value=value, timestamp=None, headers=headers)
-        return added is not None

@@ -5,7 +5,10 @@ caught up, so an idle feed does not look like a stuck consumer)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import Gauge
 
 LAG_MESSAGES = Gauge(
@@ -37,3 +40,26 @@ def record_lag(
     LAG_MESSAGES.labels(*labels).set(behind)
     age = time.time() - last_timestamp_ms / 1000 if behind and last_timestamp_ms else 0.0
     LAG_SECONDS.labels(*labels).set(max(age, 0.0))
+
+
+class ConsumerLag:
+    """The two gauges for every partition assigned to an aiokafka consumer, set after a batch."""
+
+    def __init__(self, group: str) -> None:
+        self._group = group
+        self._last_timestamp: dict[TopicPartition, int] = {}  # of the last message processed
+
+    async def record(
+        self, consumer: AIOKafkaConsumer, batches: Mapping[TopicPartition, Sequence[Any]]
+    ) -> None:
+        for tp in consumer.assignment():
+            if batches.get(tp):
+                self._last_timestamp[tp] = batches[tp][-1].timestamp
+            record_lag(
+                self._group,
+                tp.topic,
+                tp.partition,
+                end=consumer.highwater(tp),
+                position=await consumer.position(tp),
+                last_timestamp_ms=self._last_timestamp.get(tp),
+            )

@@ -178,6 +178,18 @@ def hukou_row(person: str, *, area: str = "310110001001", status: str = "ACTIVE"
     }
 
 
+def marriage_row(a: str, b: str, *, on: date = date(2026, 11, 2)) -> dict:
+    """A marriage registration (marriage.registrations) of two people, as the registry holds it."""
+    return {
+        "registration_no": f"J-{a[-6:]}",
+        "kind": "MARRIAGE",
+        "party_a_id": a,
+        "party_b_id": b,
+        "registered_on": epoch_days(on),
+        "office_code": "310110000000",
+    }
+
+
 async def _fetch(database_url: str, query: str, *args) -> list:
     conn = await asyncpg.connect(database_url)
     try:

@@ -21,6 +21,7 @@ from .conftest import (
     enrolment,
     epoch_days,
     eventually,
+    marriage_row,
     new_person,
     post_changes,
     token,
@@ -36,14 +37,7 @@ def _enrol(api, person: str) -> str:
 def test_a_marriage_of_a_beneficiary_raises_a_reassessment(api, ingest):
     person, spouse = new_person(date(1955, 2, 3)), new_person(date(1956, 7, 8))
     enrolment_id = _enrol(api, person)
-    registration = {
-        "registration_no": f"J-{person[-6:]}",
-        "kind": "MARRIAGE",
-        "party_a_id": person,
-        "party_b_id": spouse,
-        "registered_on": epoch_days(date(2026, 11, 2)),
-        "office_code": "310110000000",
-    }
+    registration = marriage_row(person, spouse)
 
     posted = post_changes(ingest, "marriage", [change_of("marriage.registrations", registration)])
     assert posted["accepted"] == 1

@@ -10,7 +10,7 @@ from uuid import UUID, uuid5
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn
 from shaobing_contracts.codec import AnyPersonEvent
-from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource
+from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource, SpouseDeathNoted
 from shaobing_contracts.enrolment import (
     EnrolmentFacts,
     EnrolmentStatus,
@@ -138,6 +138,17 @@ def death_retracted(
     return DeathRetracted(
         **_base("death-retract", person, certificate_no, SourceSystem.DEATH, "death.r", at),
         certificate_no=certificate_no,
+    )
+
+
+def spouse_died(person: str, spouse: str, on: date | None = date(2026, 8, 1)) -> SpouseDeathNoted:
+    """What the matcher tells `person` of their spouse's death (on None: retracted)."""
+    return SpouseDeathNoted(
+        id_number=person,
+        spouse_id=spouse,
+        date_of_death=on,
+        certificate_no="D310110-2026-000007" if on else None,
+        noted_at=CLOCK.now,
     )
 
 

@@ -30,7 +30,7 @@ from shaobing_contracts.codec import (
     encode,
 )
 from shaobing_contracts.dead_letter import DeadLetter
-from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource
+from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource, SpouseDeathNoted
 from shaobing_contracts.enrolment import (
     Enrolment,
     EnrolmentFacts,
@@ -147,6 +147,16 @@ def person_enrolment() -> PersonEnrolment:
         source_event_id=UUID("00000000-0000-4000-8000-000000000003"),
         recorded_at=AT,
         enrolment=facts(),
+    )
+
+
+def spouse_death_noted() -> SpouseDeathNoted:
+    return SpouseDeathNoted(
+        id_number=SPOUSE,
+        spouse_id=BENEFICIARY,
+        date_of_death=date(2026, 11, 20),
+        certificate_no="D310110-2026-000042",
+        noted_at=AT,
     )
 
 
@@ -325,6 +335,7 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     **SOURCE_EXAMPLES,
     "EnrolmentRecorded": enrolment_recorded,
     "PersonEnrolment": person_enrolment,
+    "SpouseDeathNoted": spouse_death_noted,
     "AlertRaised": alert_raised,
     "AlertWithdrawn": alert_withdrawn,
     "NotificationRaised": notification_raised,

@@ -18,6 +18,7 @@ from matcher_events import (
     married,
     moved_out,
     registered,
+    spouse_died,
 )
 
 from shaobing_contracts.enrolment import Program
@@ -95,6 +96,34 @@ CASES = {
     "a GAOLING beneficiary dies": ([gaoling(JUST_80), died(JUST_80)], set()),
     "someone dies whose spouse is over 80": (
         [registered(YOUNG), married(YOUNG, spouse=OLD_SPOUSE), died(YOUNG)],
+        {("living-alone-care-visit", "spouse-died", OLD_SPOUSE)},
+    ),
+    "someone dies whose spouse over 80 died before them": (
+        [
+            registered(YOUNG),
+            married(YOUNG, spouse=OLD_SPOUSE),
+            spouse_died(YOUNG, OLD_SPOUSE),
+            died(YOUNG),
+        ],
+        set(),
+    ),
+    "someone dies whose spouse's death was registered, then retracted": (
+        [
+            registered(YOUNG),
+            married(YOUNG, spouse=OLD_SPOUSE),
+            spouse_died(YOUNG, OLD_SPOUSE),
+            spouse_died(YOUNG, OLD_SPOUSE, on=None),
+            died(YOUNG),
+        ],
+        {("living-alone-care-visit", "spouse-died", OLD_SPOUSE)},
+    ),
+    "someone dies whose former spouse died, the current one over 80": (
+        [
+            registered(YOUNG),
+            spouse_died(YOUNG, YOUNGER_SPOUSE),
+            married(YOUNG, spouse=OLD_SPOUSE),
+            died(YOUNG),
+        ],
         {("living-alone-care-visit", "spouse-died", OLD_SPOUSE)},
     ),
     "someone dies whose spouse is 75": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import cel
 import pytest
 from matcher_events import (
     CLOCK,
@@ -24,6 +25,7 @@ from shaobing_matcher.domain.variables import (
 )
 from shaobing_rules.definitions import FactKind
 from shaobing_rules.loading import RuleSetError, load_rule_set
+from shaobing_rules.scope import Scope
 from shaobing_rules.variables import ENROLMENT_EXAMPLE, FACT_EXAMPLES, PERSON_EXAMPLE
 
 RULE = """
@@ -157,3 +159,17 @@ def test_the_other_enrolment_fact_has_the_documented_fields() -> None:
     [fact] = facts_of(state, FactKind.ENROLMENT, link)
 
     assert set(fact.variables) == set(FACT_EXAMPLES[FactKind.ENROLMENT])
+
+
+def test_a_renewed_scope_keeps_what_is_shared_and_forgets_the_previous_person() -> None:
+    scope = Scope({"constants": {"jurisdictions": ["310110"]}})
+    scope.set(person={"age": 80}, fact={"kind": "MARRIAGE"})
+
+    scope.renew(person={"age": 60})
+
+    assert dict(scope) == {"constants": {"jurisdictions": ["310110"]}, "person": {"age": 60}}
+    assert cel.compile('person.age == 60 && constants.jurisdictions[0] == "310110"').execute(
+        scope.context
+    )
+    with pytest.raises(TypeError):  # null: as unusable as a variable never set
+        cel.compile('fact.kind == "MARRIAGE"').execute(scope.context)

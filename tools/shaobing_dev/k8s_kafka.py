@@ -19,7 +19,11 @@ CLUSTER = "shaobing"
 PARTITIONS = 12  # = TOPIC_PARTITIONS in configmap.yaml: person-keyed topics are co-partitioned
 MATCHER = "shaobing-matcher"  # the faust app id: its consumer group and changelog prefix
 CHANGELOGS = (f"{MATCHER}-person-state-changelog", f"{MATCHER}-enrolment-members-changelog")
-GROUPS = {"matcher": MATCHER, "alerts": "shaobing-alerts", "ingest": "shaobing-ingest-debezium"}
+GROUPS = {  # the matcher has two: faust's (the enrolment fan-out) and its hot path's
+    "matcher": (MATCHER, f"{MATCHER}-persons"),
+    "alerts": ("shaobing-alerts",),
+    "ingest": ("shaobing-ingest-debezium",),
+}
 UPSTREAM_PREFIX = "civil."  # Debezium's topic prefix (its connector name), read by ingest
 HEADER = "# Generated from shaobing_contracts.topics by `python -m shaobing_dev.k8s_kafka`.\n"
 
@@ -66,8 +70,7 @@ def users() -> list[dict]:
             acls += [_acl("topic", c, ["Read", "Write", "Describe"]) for c in CHANGELOGS]
         if service == "ingest":
             acls.append(_acl("topic", UPSTREAM_PREFIX, ["Read", "Describe"], "prefix"))
-        if service in GROUPS:
-            acls.append(_acl("group", GROUPS[service], ["Read"]))
+        acls += [_acl("group", group, ["Read"]) for group in GROUPS.get(service, ())]
         result.append(
             {
                 "apiVersion": "kafka.strimzi.io/v1",

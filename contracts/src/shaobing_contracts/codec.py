@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from .alert import AlertRaised, AlertWithdrawn
 from .dead_letter import DeadLetter
-from .death import DeathRegistered, DeathRetracted
+from .death import DeathRegistered, DeathRetracted, SpouseDeathNoted
 from .enrolment import EnrolmentRecorded, PersonEnrolment
 from .hukou import (
     HouseholdChanged,
@@ -49,6 +49,7 @@ AnyPersonEvent = (
     | UnemploymentBenefitStarted
     | UnemploymentBenefitEnded
     | PersonEnrolment
+    | SpouseDeathNoted
 )
 PersonEvent = Annotated[AnyPersonEvent, Field(discriminator="event_type")]
 _person_event = TypeAdapter(PersonEvent)
@@ -99,6 +100,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
         UnemploymentBenefitEnded,
         EnrolmentRecorded,
         PersonEnrolment,
+        SpouseDeathNoted,
         AlertRaised,
         AlertWithdrawn,
         NotificationRaised,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from .source_event import SourceEvent
+from pydantic import BaseModel, ConfigDict
 
-__all__ = ["DeathRegistered", "DeathRetracted", "DeathSource", "SourceEvent"]
+from .source_event import SourceEvent
+from .types import IdNumber
+
+__all__ = ["DeathRegistered", "DeathRetracted", "DeathSource", "SourceEvent", "SpouseDeathNoted"]
 
 
 class DeathSource(StrEnum):
@@ -30,3 +33,17 @@ class DeathRetracted(SourceEvent):
 
     event_type: Literal["death_retracted"] = "death_retracted"
     certificate_no: str
+
+
+class SpouseDeathNoted(BaseModel):
+    """Matcher-internal: a person's death (or its retraction) told to their spouse, keyed by the
+    spouse's ID number, so that each spouse's state knows whether the other is alive."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: Literal["spouse_death_noted"] = "spouse_death_noted"
+    id_number: IdNumber  # the spouse told
+    spouse_id: IdNumber  # the person who died
+    date_of_death: date | None  # None: no death of theirs is registered any more
+    certificate_no: str | None  # the certificate behind the date
+    noted_at: datetime  # when the matcher told it

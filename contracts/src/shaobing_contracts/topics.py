@@ -13,6 +13,7 @@ class Topic(StrEnum):
     SOCIAL_SECURITY = "src.social-security.v1"
     ENROLMENTS = "enrolments.v1"
     PERSON_ENROLMENTS = "person-enrolments.v1"
+    SPOUSE_DEATHS = "spouse-deaths.v1"
     ALERTS = "alerts.v1"
     NOTIFICATIONS = "notifications.v1"
     DEAD_LETTERS = "dead-letters.v1"
@@ -78,6 +79,13 @@ TOPICS: dict[Topic, TopicSpec] = {
             Topic.PERSON_ENROLMENTS,
             "id_number",
             "PersonEnrolment",
+            ("matcher",),
+            ("matcher",),
+        ),
+        TopicSpec(
+            Topic.SPOUSE_DEATHS,
+            "id_number",
+            "SpouseDeathNoted",
             ("matcher",),
             ("matcher",),
         ),

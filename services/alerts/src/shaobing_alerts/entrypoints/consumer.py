@@ -19,7 +19,7 @@ from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.dead_letters import keep_dead_letters
 from shaobing_runtime.kafka import header
-from shaobing_runtime.lag import record_lag
+from shaobing_runtime.lag import ConsumerLag
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
 from ..adapters.notification_store import store_notifications
@@ -69,8 +69,7 @@ class AlertConsumer:
             **(options or {}),
         )
         self.assigned = False
-        self._group = group
-        self._last_timestamp: dict = {}  # per partition, of the last message processed
+        self._lag = ConsumerLag(group)
 
     async def run(self) -> None:
         await self._consumer.start()
@@ -82,23 +81,9 @@ class AlertConsumer:
                 if messages:
                     await self._store(messages)
                     await self._consumer.commit()
-                await self._record_lag(batches)
+                await self._lag.record(self._consumer, batches)
         finally:
             await self._consumer.stop()
-
-    async def _record_lag(self, batches: dict) -> None:
-        for tp in self._consumer.assignment():
-            last = batches.get(tp, [None])[-1]
-            if last is not None:
-                self._last_timestamp[tp] = last.timestamp
-            record_lag(
-                self._group,
-                tp.topic,
-                tp.partition,
-                end=self._consumer.highwater(tp),
-                position=await self._consumer.position(tp),
-                last_timestamp_ms=self._last_timestamp.get(tp),
-            )
 
     async def _store(self, messages: list) -> None:
         decoded, rejected, notifications, letters = [], [], [], []

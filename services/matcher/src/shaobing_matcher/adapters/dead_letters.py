@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import traceback
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
 
 from faust import TopicT
 from faust.types import EventT
@@ -12,17 +15,39 @@ from shaobing_contracts.codec import encode
 from shaobing_contracts.dead_letter import DeadLetter
 
 
-async def dead_letter(topic: TopicT, event: EventT, reason: str) -> None:
-    """Send the failing message on with its position and reason; the stream goes on."""
-    message = event.message
+def reason_of(exc: Exception) -> str:
+    """The error and where it was raised."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (at {Path(frame.filename).name}:{frame.lineno})" if frame else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class Consumed(Protocol):
+    """A consumed message (aiokafka's ConsumerRecord, faust's Message)."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+def letter_of(message: Consumed, reason: str) -> bytes:
+    """The message's dead letter, encoded; its id is deterministic in the message's position,
+    so a re-sent letter is stored once."""
+    topic, offset = message.topic, message.offset
     letter = DeadLetter(
-        id=uuid.uuid5(uuid.NAMESPACE_URL, f"{message.topic}/{message.partition}/{message.offset}"),
+        id=uuid.uuid5(uuid.NAMESPACE_URL, f"{topic}/{message.partition}/{offset}"),
         service="matcher",
-        source=message.topic,
-        item=message.offset,
+        source=topic,
+        item=offset,
         field=None,
         reason=reason[:2000],
-        raw=(event.value or b"").decode("utf-8", "replace")[:100_000],
+        raw=(message.value or b"").decode("utf-8", "replace")[:100_000],
         received_at=datetime.now(UTC),
     )
-    await topic.send(key=message.topic.encode(), value=encode(letter))
+    return encode(letter)
+
+
+async def dead_letter(topic: TopicT, event: EventT, reason: str) -> None:
+    """Send the failing message on with its position and reason; the stream goes on."""
+    await topic.send(key=event.message.topic.encode(), value=letter_of(event.message, reason))

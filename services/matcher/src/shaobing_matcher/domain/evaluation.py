@@ -13,9 +13,11 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
+from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import MemberFilter, PolicyDefinition, RuleDefinition
@@ -46,6 +48,7 @@ class RuleBook:
 
     constants: dict[str, Any] = field(default_factory=dict)
     _thresholds: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
+    _scopes: dict[str, Scope] = field(default_factory=dict, repr=False)
 
     @classmethod
     def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
@@ -57,6 +60,14 @@ class RuleBook:
         if area_code not in self._thresholds:
             self._thresholds[area_code] = self.rule_set.thresholds_for(area_code)
         return self._thresholds[area_code]
+
+    def scope_on(self, today: date) -> Scope:
+        """The book's one CEL context for a day: constants and today converted once, renewed
+        for each person (base_scope)."""
+        day = today.isoformat()
+        if day not in self._scopes:
+            self._scopes[day] = Scope({"constants": self.constants, "today": day})
+        return self._scopes[day]
 
     def title(self, rule_id: str) -> Explanation:
         titles = [r.definition.title for r in self.rule_set.rules if r.definition.id == rule_id]
@@ -73,6 +84,7 @@ class Outcome:
     failures: list[RuleFailed] = field(default_factory=list)  # rules that failed on this person
     notifications: list[NotificationRaised] = field(default_factory=list)
     evaluated: Counter[str] = field(default_factory=Counter)  # conditions checked, by rule id
+    spouse_notices: list[SpouseDeathNoted] = field(default_factory=list)  # domain/spouse.py
 
 
 def evaluate(
@@ -104,14 +116,9 @@ def evaluate(
 
 
 def base_scope(state: PersonState, book: RuleBook, clock: Clock) -> Scope:
-    """What every rule and policy sees of the person, converted for CEL once."""
-    return Scope(
-        {
-            "person": person_variables(state, clock.today),
-            "constants": book.constants,
-            "today": clock.today.isoformat(),
-        }
-    )
+    """What every rule and policy sees of the person, converted for CEL once (on the book's
+    scope: valid until the next person's)."""
+    return book.scope_on(clock.today).renew(person=person_variables(state, clock.today))
 
 
 def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> bool:

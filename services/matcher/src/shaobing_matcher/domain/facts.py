@@ -11,7 +11,7 @@ from typing import Any
 
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.codec import AnyPersonEvent
-from shaobing_contracts.death import DeathRegistered, DeathRetracted
+from shaobing_contracts.death import DeathRegistered, DeathRetracted, SpouseDeathNoted
 from shaobing_contracts.enrolment import PersonEnrolment
 from shaobing_contracts.hukou import (
     HouseholdChanged,
@@ -67,6 +67,8 @@ def fold(state: PersonState, event: AnyPersonEvent) -> PersonState:
         return _enrolment(state, event)
     if isinstance(event, DeathRegistered | DeathRetracted):
         return _death(state, event)
+    if isinstance(event, SpouseDeathNoted):
+        return _spouse_death(state, event)
     if isinstance(event, MarriageRegistered | MarriageRetracted):
         return _marriage(state, event)
     if isinstance(event, PersonRegistered | PersonMoved | PersonMovedOut | RegistrationCancelled):
@@ -101,6 +103,13 @@ def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> Perso
             evidence=evidence_of(event),
         )
     return state.model_copy(update={"deaths": deaths})
+
+
+def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
+    deaths = {k: v for k, v in state.spouse_deaths.items() if k != event.spouse_id}
+    if event.date_of_death is not None:
+        deaths[event.spouse_id] = event.date_of_death
+    return state.model_copy(update={"spouse_deaths": deaths})
 
 
 def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:

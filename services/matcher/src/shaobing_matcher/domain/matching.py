@@ -15,12 +15,26 @@ from .evaluation import Outcome, RuleBook, base_scope, evaluate
 from .facts import fold
 from .person import PersonState
 from .policies import notifications
+from .spouse import spouse_notices
 
 
 def apply(state: PersonState, event: AnyPersonEvent, book: RuleBook, clock: Clock) -> Outcome:
     """The person's state after `event`, the alerts it supports, those withdrawn, and whom to
     contact."""
     return reevaluate(fold(state, event), book, clock)
+
+
+def settle(
+    before: PersonState | None, after: PersonState, book: RuleBook, clock: Clock
+) -> Outcome | None:
+    """The rules and policies over the state a batch of the person's events left, or None when
+    the batch changed nothing: the alerts and notifications of an unchanged state were sent when
+    it was stored (the hot path stores a state only once they are acknowledged), and those that
+    a passing day brings are the daily sweep's."""
+    if after == before:
+        return None
+    notices = spouse_notices(before, after, clock.now)
+    return replace(reevaluate(after, book, clock), spouse_notices=notices)
 
 
 def reevaluate(state: PersonState, book: RuleBook, clock: Clock) -> Outcome:

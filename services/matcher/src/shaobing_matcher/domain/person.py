@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.enrolment import EnrolmentFacts, MemberRole
@@ -54,7 +54,8 @@ class SocialFact(BaseModel):
     unemployment_benefit: Decimal = Decimal(0)
     occurred_on: date
     recorded_at: datetime
-    evidence: dict[str, Evidence] = {}  # pension, employment, unemployment: the latest event
+    # pension, employment, unemployment: the latest event of each
+    evidence: dict[str, Evidence] = Field(default_factory=dict)
 
 
 class EnrolmentLink(BaseModel):
@@ -72,14 +73,18 @@ class AlertRef(BaseModel):
 
 
 class PersonState(BaseModel):
+    # default_factory, not `= {}`: pydantic deep-copies a mutable default at every construction
     id_number: str
-    deaths: dict[str, DeathFact] = {}  # by certificate number
+    deaths: dict[str, DeathFact] = Field(default_factory=dict)  # by certificate number
     registration: RegistrationFact | None = None
-    marriages: dict[str, MarriageFact] = {}  # by registration number
+    marriages: dict[str, MarriageFact] = Field(default_factory=dict)  # by registration number
     social: SocialFact | None = None
-    enrolments: dict[str, EnrolmentLink] = {}
-    raised: dict[str, AlertRef] = {}  # alert id → alert whose facts still hold
-    withdrawn: dict[str, AlertRef] = {}  # alert id → alert withdrawn since (re-sent, idempotent)
+    enrolments: dict[str, EnrolmentLink] = Field(default_factory=dict)
+    # the spouse's ID number → their date of death, as the matcher told it (domain/spouse.py)
+    spouse_deaths: dict[str, date] = Field(default_factory=dict)
+    # alert id → alert whose facts still hold; alert id → alert withdrawn since (re-sent)
+    raised: dict[str, AlertRef] = Field(default_factory=dict)
+    withdrawn: dict[str, AlertRef] = Field(default_factory=dict)
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""
@@ -96,6 +101,11 @@ class PersonState(BaseModel):
         """The spouse's ID number while MARRIED."""
         latest = self._latest_marriage()
         return latest.spouse_id if self.marital_status() == "MARRIED" and latest else None
+
+    def spouse_alive(self) -> bool:
+        """Whether there is a spouse (MARRIED) and no death of theirs has been told."""
+        spouse = self.spouse()
+        return spouse is not None and spouse not in self.spouse_deaths
 
     def _latest_marriage(self) -> MarriageFact | None:
         return max(self.marriages.values(), key=lambda m: m.registered_on, default=None)

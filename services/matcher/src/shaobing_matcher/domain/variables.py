@@ -50,6 +50,7 @@ def person_variables(state: PersonState, today: date) -> dict[str, Any]:
         "marital_status": state.marital_status(),
         "spouse_masked_id": mask_id_number(spouse) if spouse else "",
         "spouse_age": age_on(birth_date_of(spouse), today) if spouse else -1,
+        "spouse_alive": state.spouse_alive(),
         "programs": sorted(
             {
                 link.enrolment.program.value

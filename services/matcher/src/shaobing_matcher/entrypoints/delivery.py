@@ -1,4 +1,5 @@
-"""At least once and in order with faust: what the agents do around each batch.
+"""At least once and in order with faust: what the enrolment fan-out agent does around each
+batch (the hot path, person_stream.py, reads with aiokafka and needs none of this).
 
 faust's own bookkeeping lost events on kill -9 (tests/integration/test_matcher_restart.py), so
 the agents take charge: they process only offsets that follow the last one processed, flush

@@ -1,0 +1,109 @@
+"""The person states of this worker's partitions, on disk (RocksDB) or in memory.
+
+Keys are the partition (two bytes) then the person's key, so one partition's states can be read
+in order by the daily sweep; beside them, per partition, the offset of the last changelog record
+the states include, written in the same atomic batch: recovery reads the changelog from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from rocksdict import Options, Rdict, WriteBatch
+
+_OFFSETS = b"\xff\xff"  # no partition has this prefix
+
+
+def _prefix(partition: int) -> bytes:
+    return partition.to_bytes(2, "big")
+
+
+def _offset_key(partition: int) -> bytes:
+    return _OFFSETS + _prefix(partition)
+
+
+class StateStore(Protocol):
+    """What the hot path needs of a store (RocksStore, MemoryStore)."""
+
+    def get_many(self, partition: int, keys: list[bytes]) -> list[bytes | None]: ...
+
+    def write(self, partition: int, states: Mapping[bytes, bytes], offset: int) -> None: ...
+
+    def changelog_offset(self, partition: int) -> int | None: ...
+
+    def persons(self, partition: int) -> Iterator[tuple[bytes, bytes]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str, data_dir: Path) -> StateStore:
+    """`rocksdb://` (a RocksDB under data_dir) or `memory://` (rebuilt from the changelog)."""
+    if url.startswith("rocksdb:"):
+        return RocksStore(data_dir / "person-state")
+    if url.startswith("memory:"):
+        return MemoryStore()
+    raise ValueError(f"MATCHER_STORE: unknown store {url!r} (rocksdb:// or memory://)")
+
+
+class RocksStore:
+    """On disk, for large populations: only the changelog's tail is read after a restart."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        self._db = Rdict(str(path), options=options)
+
+    def get_many(self, partition: int, keys: list[bytes]) -> list[bytes | None]:
+        """Each key's state (None: not known), in one multi-get."""
+        prefix = _prefix(partition)
+        return self._db[[prefix + k for k in keys]]
+
+    def write(self, partition: int, states: Mapping[bytes, bytes], offset: int) -> None:
+        """The states and the changelog offset they reach, atomically."""
+        batch, prefix = WriteBatch(raw_mode=True), _prefix(partition)
+        for key, value in states.items():
+            batch.put(prefix + key, value)
+        batch.put(_offset_key(partition), offset.to_bytes(8, "big", signed=True))
+        self._db.write(batch)
+
+    def changelog_offset(self, partition: int) -> int | None:
+        stored = self._db.get(_offset_key(partition))
+        return None if stored is None else int.from_bytes(stored, "big", signed=True)
+
+    def persons(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
+        prefix = _prefix(partition)
+        for key, value in self._db.items(from_key=prefix):
+            if not key.startswith(prefix):
+                return
+            yield key[2:], value
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class MemoryStore:
+    """In dicts, rebuilt from the whole changelog at every start (development, tests)."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, dict[bytes, bytes]] = {}
+        self._offsets: dict[int, int] = {}
+
+    def get_many(self, partition: int, keys: list[bytes]) -> list[bytes | None]:
+        states = self._states.get(partition, {})
+        return [states.get(k) for k in keys]
+
+    def write(self, partition: int, states: Mapping[bytes, bytes], offset: int) -> None:
+        self._states.setdefault(partition, {}).update(states)
+        self._offsets[partition] = offset
+
+    def changelog_offset(self, partition: int) -> int | None:
+        return self._offsets.get(partition)
+
+    def persons(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
+        yield from list(self._states.get(partition, {}).items())
+
+    def close(self) -> None:
+        self._states.clear()

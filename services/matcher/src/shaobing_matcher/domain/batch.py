@@ -1,0 +1,106 @@
+"""One record batch of person-keyed messages: each person's events folded in arrival order, the
+rules and policies evaluated once per person, and only where the batch changed the state.
+
+A message that cannot be decoded or folded is set aside with its error (the caller dead-letters
+it) and the person's other events go on; if the evaluation fails, all of the person's events are
+set aside and their state stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from shaobing_contracts.codec import decode_person_event
+
+from .clock import Clock
+from .evaluation import Outcome, RuleBook
+from .facts import fold
+from .matching import settle
+from .person import PersonState
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class Record(Protocol):
+    """What the batch needs of a consumed message (aiokafka's ConsumerRecord has it)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+@dataclass(frozen=True)
+class Matched:
+    key: bytes
+    outcome: Outcome
+    headers: Headers  # those of the person's last event: correlation follows the latest cause
+
+
+@dataclass
+class BatchResult:
+    states: dict[bytes, bytes] = field(default_factory=dict)  # key → new state, changed only
+    matched: list[Matched] = field(default_factory=list)
+    failed: list[tuple[Record, Exception]] = field(default_factory=list)
+    processed: Counter[str] = field(default_factory=Counter)  # events by type
+
+
+def match_batch(
+    records: Sequence[Record],
+    stored: Callable[[list[bytes]], list[bytes | None]],
+    book: RuleBook,
+    clock: Clock,
+) -> BatchResult:
+    """The batch's outcome; `stored` reads the states of the given keys (one multi-get)."""
+    by_key: dict[bytes, list[Record]] = {}
+    for record in records:
+        by_key.setdefault(record.key or b"", []).append(record)
+    result = BatchResult()
+    for (key, events), raw in zip(by_key.items(), stored(list(by_key)), strict=True):
+        _match_person(key, raw, events, book, clock, result)
+    return result
+
+
+def _match_person(
+    key: bytes,
+    raw: bytes | None,
+    records: list[Record],
+    book: RuleBook,
+    clock: Clock,
+    result: BatchResult,
+) -> None:
+    before = decode_state(raw) if raw else None
+    state, folded, kinds = before, [], Counter[str]()
+    for record in records:
+        try:
+            event = decode_person_event(record.value or b"")
+            state = fold(state or PersonState(id_number=event.id_number), event)
+        except Exception as exc:
+            result.failed.append((record, exc))
+            continue
+        folded.append(record)
+        kinds[event.event_type] += 1
+    if state is None:
+        return
+    try:
+        outcome = settle(before, state, book, clock)
+    except Exception as exc:
+        result.failed.extend((record, exc) for record in folded)
+        return
+    result.processed.update(kinds)
+    if outcome is not None:
+        result.states[key] = encode_state(outcome.state)
+        result.matched.append(Matched(key, outcome, folded[-1].headers))
+
+
+def decode_state(raw: bytes) -> PersonState:
+    return PersonState.model_validate_json(raw)
+
+
+def encode_state(state: PersonState) -> bytes:
+    return state.model_dump_json().encode()

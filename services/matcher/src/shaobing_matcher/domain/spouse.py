@@ -1,0 +1,35 @@
+"""A person's death told to their spouse (co-partitioned by the spouse's ID number), so that the
+spouse's state knows whether the other is alive: the care visit after a death is not for a
+widow(er) who died before."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from shaobing_contracts.death import SpouseDeathNoted
+
+from .person import PersonState
+
+
+def spouse_notices(
+    before: PersonState | None, after: PersonState, now: datetime
+) -> list[SpouseDeathNoted]:
+    """What to tell the spouse after a change: the death when it or the spouse became known, or
+    that no death stands any more after a retraction; nothing for the living and the unmarried."""
+    spouse, death = after.spouse(), after.death()
+    was = (before.spouse(), _died_on(before)) if before else (None, None)
+    if spouse is None or (death is None and was[1] is None) or (spouse, _died_on(after)) == was:
+        return []
+    notice = SpouseDeathNoted(
+        id_number=spouse,
+        spouse_id=after.id_number,
+        date_of_death=death.date_of_death if death else None,
+        certificate_no=death.certificate_no if death else None,
+        noted_at=now,
+    )
+    return [notice]
+
+
+def _died_on(state: PersonState) -> date | None:
+    death = state.death()
+    return death.date_of_death if death else None
