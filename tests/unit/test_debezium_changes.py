@@ -205,7 +205,9 @@ def _outcome(item: object, source: SourceSystem) -> object:
         return ("rejected", exc.field, exc.reason)
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.iterdir() if p.suffix == ".json"))
+@pytest.mark.parametrize(
+    "sample", sorted(p.name for p in SAMPLES.iterdir() if p.suffix in {".json", ".ndjson"})
+)
 def test_typed_decoding_of_the_bytes_reads_every_sample_item_as_the_plain_json_does(
     sample: str,
 ) -> None:
