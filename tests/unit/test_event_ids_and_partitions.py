@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shaobing_ingest.domain.event_ids import EVENT_ID_NAMESPACE, _uuid5, image_digest
-from shaobing_runtime.partitioning import murmur2, partition_of
+from shaobing_runtime.partitioning import partition_of
 
 
-@given(st.binary(max_size=64))
-def test_murmur2_is_kafkas(key: bytes) -> None:
-    assert murmur2(key) == aiokafka_murmur2(key)
+@given(st.binary(max_size=64), st.integers(min_value=1, max_value=10_000))
+def test_partition_of_is_kafkas_default_partitioner(key: bytes, partitions: int) -> None:
+    assert partition_of(key, partitions) == (aiokafka_murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def test_partition_of_known_keys() -> None:

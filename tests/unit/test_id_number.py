@@ -83,6 +83,15 @@ def test_the_check_character_is_iso_7064_mod_11_2(first17: str) -> None:
     assert check_character(first17) == "10X98765432"[total % 11]
 
 
+@pytest.mark.parametrize(
+    "first17",
+    ["1101051949123100", "110105194912310021", "11010519491231A02", "１１010519491231002"],
+)
+def test_the_check_character_needs_exactly_17_ascii_digits(first17: str) -> None:
+    with pytest.raises(ValueError, match="exactly 17 digits"):
+        check_character(first17)
+
+
 def test_every_wrong_check_character_is_rejected() -> None:
     first17 = GB_EXAMPLE[:17]
     for wrong in "0123456789":
