@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, cast
 
 from shaobing_contracts.provenance import SourcePosition, SourceSystem
+from shaobing_contracts.validated import validated
 
 from .columns import FieldSchema, InvalidValue, decode_value, is_unavailable
 from .debezium import Payload, Source, value_of
@@ -227,7 +228,8 @@ def _primary_key(table: TableDef, image: Mapping[str, object] | None) -> str:
 
 
 def _position(origin: Source, op: RowOp) -> SourcePosition:
-    return SourcePosition(
+    return validated(
+        SourcePosition,
         op=op,
         lsn=None if origin.lsn is None else str(origin.lsn),
         tx_id=origin.txId,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from shaobing_contracts.provenance import SourcePosition, SourceSystem
+from shaobing_contracts.validated import validated
 
 from .changes import RowChange
 from .intake import check_storable
@@ -64,7 +65,7 @@ def csv_row_change(table: TableDef, header: list[str], values: list[str], row: i
         before=None,
         after=after,
         primary_key=key,
-        position=SourcePosition(op="r", snapshot=True, row=row),
+        position=validated(SourcePosition, op="r", snapshot=True, row=row),
     )
     return check_storable(change)
 

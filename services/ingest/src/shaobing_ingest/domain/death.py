@@ -11,6 +11,7 @@ from datetime import date, datetime
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource
 from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.provenance import Channel, Provenance
+from shaobing_contracts.validated import validated
 
 from .changes import ChangeRejected, RowChange
 from .derivation import (
@@ -83,7 +84,8 @@ def _on_delete(change: RowChange, previous: Row | None, provenance: Provenance) 
 
 def _registered(row: Row, change: RowChange, provenance: Provenance) -> DeathRegistered:
     person = id_number(row)
-    return DeathRegistered(
+    return validated(
+        DeathRegistered,
         event_id=event_id(provenance, event_type=_REGISTERED, id_number=person, image=change.after),
         id_number=person,
         recorded_at=wall_clock(row, "recorded_at", provenance.ingested_at),
@@ -96,7 +98,8 @@ def _registered(row: Row, change: RowChange, provenance: Provenance) -> DeathReg
 
 def _retracted(person: str, change: RowChange, provenance: Provenance) -> DeathRetracted:
     image = change.before if change.op == "d" else change.after
-    return DeathRetracted(
+    return validated(
+        DeathRetracted,
         event_id=event_id(provenance, event_type=_RETRACTED, id_number=person, image=image),
         id_number=person,
         recorded_at=committed_at(change, provenance),

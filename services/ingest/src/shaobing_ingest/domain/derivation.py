@@ -19,6 +19,7 @@ from shaobing_contracts.area import is_area_code
 from shaobing_contracts.id_number import InvalidIdNumber, normalize_id_number
 from shaobing_contracts.provenance import Channel, Provenance
 from shaobing_contracts.types import MONEY_LIMIT
+from shaobing_contracts.validated import validated
 
 from .changes import ChangeRejected, RowChange
 from .tables import TableDef
@@ -38,7 +39,8 @@ def provenance_of(
         )
     if ingested_at.tzinfo is None:
         raise ValueError("ingested_at must be timezone-aware")
-    return Provenance(
+    return validated(
+        Provenance,
         source_system=change.table.source,
         table=change.table.qualified_name,
         primary_key=change.primary_key,

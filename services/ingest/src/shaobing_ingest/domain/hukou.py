@@ -36,6 +36,7 @@ from shaobing_contracts.hukou import (
 )
 from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.provenance import Channel, Provenance
+from shaobing_contracts.validated import validated
 
 from .changes import ChangeRejected, RowChange
 from .derivation import (
@@ -112,7 +113,8 @@ def _compared(
     events: list[HukouEvent] = []
     if changed(row, previous_row, ("area_code",)):
         events.append(
-            PersonMoved(
+            validated(
+                PersonMoved,
                 **common("person_moved"),
                 from_area=previous.area_code,
                 to_area=current.area_code,
@@ -121,7 +123,8 @@ def _compared(
         )
     if changed(row, previous_row, ("household_no", "relation_to_head")):
         events.append(
-            HouseholdChanged(
+            validated(
+                HouseholdChanged,
                 **common("household_changed"),
                 from_household_no=previous.household_no,
                 to_household_no=current.household_no,
@@ -139,11 +142,14 @@ def _status_changed(
 ) -> list[HukouEvent]:
     common = _common(current, change, provenance)
     if current.status is HukouStatus.MOVED_OUT:
-        return [PersonMovedOut(**common("person_moved_out"), from_area=previous.area_code)]
+        return [
+            validated(PersonMovedOut, **common("person_moved_out"), from_area=previous.area_code)
+        ]
     if current.status is HukouStatus.ACTIVE:
         return [_registered(current, change, provenance)]
     return [
-        RegistrationCancelled(
+        validated(
+            RegistrationCancelled,
             **common("registration_cancelled"),
             reason=CancellationReason(current.status.value),
             area_code=previous.area_code,
@@ -154,7 +160,8 @@ def _status_changed(
 def _registered(
     current: _Registration, change: RowChange, provenance: Provenance
 ) -> PersonRegistered:
-    return PersonRegistered(
+    return validated(
+        PersonRegistered,
         **_common(current, change, provenance)("person_registered"),
         gender=current.gender,
         birth_date=current.birth_date,

@@ -25,6 +25,7 @@ from datetime import datetime
 from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, MarriageRetracted
 from shaobing_contracts.provenance import Channel, Provenance
+from shaobing_contracts.validated import validated
 
 from .changes import ChangeRejected, RowChange
 from .derivation import (
@@ -106,7 +107,8 @@ def _registered(
     office_code = area_code(row, "office_code")
 
     def registered(party: str, spouse: str) -> MarriageRegistered:
-        return MarriageRegistered(
+        return validated(
+            MarriageRegistered,
             event_id=event_id(
                 provenance, event_type=_REGISTERED, id_number=party, image=change.after
             ),
@@ -136,7 +138,8 @@ def _retracted(
     party: str, spouse: str | None, change: RowChange, provenance: Provenance
 ) -> MarriageRetracted:
     image = change.before if change.op == "d" else change.after
-    return MarriageRetracted(
+    return validated(
+        MarriageRetracted,
         event_id=event_id(provenance, event_type=_RETRACTED, id_number=party, image=image),
         id_number=party,
         recorded_at=committed_at(change, provenance),

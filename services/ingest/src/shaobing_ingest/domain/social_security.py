@@ -40,6 +40,7 @@ from shaobing_contracts.social_security import (
     UnemploymentBenefitEnded,
     UnemploymentBenefitStarted,
 )
+from shaobing_contracts.validated import validated
 
 from .changes import ChangeRejected, RowChange
 from .derivation import (
@@ -152,13 +153,16 @@ Common = Callable[[str], dict[str, Any]]
 def _pension(current: _Status, previous: _Status, common: Common) -> list[SocialSecurityEvent]:
     if current.receiving and not previous.receiving:
         return [
-            PensionStarted(
-                **common("pension_started"), monthly_amount=current.pension_monthly_amount
+            validated(
+                PensionStarted,
+                **common("pension_started"),
+                monthly_amount=current.pension_monthly_amount,
             )
         ]
     if previous.receiving and not current.receiving:
         return [
-            PensionEnded(
+            validated(
+                PensionEnded,
                 **common("pension_ended"),
                 pension_status=current.pension_status,
                 last_monthly_amount=previous.pension_monthly_amount,
@@ -166,7 +170,8 @@ def _pension(current: _Status, previous: _Status, common: Common) -> list[Social
         ]
     if current.receiving and current.pension_monthly_amount != previous.pension_monthly_amount:
         return [
-            PensionAmountChanged(
+            validated(
+                PensionAmountChanged,
                 **common("pension_amount_changed"),
                 from_amount=previous.pension_monthly_amount,
                 to_amount=current.pension_monthly_amount,
@@ -181,7 +186,8 @@ def _employment(current: _Status, previous: _Status, common: Common) -> list[Soc
     events: list[SocialSecurityEvent] = []
     if previous.employed:
         events.append(
-            EmploymentEnded(
+            validated(
+                EmploymentEnded,
                 **common("employment_ended"),
                 employment_status=previous.employment_status,
                 employer_uscc=previous.employer_uscc,
@@ -189,7 +195,8 @@ def _employment(current: _Status, previous: _Status, common: Common) -> list[Soc
         )
     if current.employed:
         events.append(
-            EmploymentStarted(
+            validated(
+                EmploymentStarted,
                 **common("employment_started"),
                 employment_status=current.employment_status,
                 employer_uscc=current.employer_uscc,
@@ -202,14 +209,16 @@ def _employment(current: _Status, previous: _Status, common: Common) -> list[Soc
 def _benefit(current: _Status, previous: _Status, common: Common) -> list[SocialSecurityEvent]:
     if current.unemployment_benefit > 0 and previous.unemployment_benefit == 0:
         return [
-            UnemploymentBenefitStarted(
+            validated(
+                UnemploymentBenefitStarted,
                 **common("unemployment_benefit_started"),
                 monthly_amount=current.unemployment_benefit,
             )
         ]
     if current.unemployment_benefit == 0 and previous.unemployment_benefit > 0:
         return [
-            UnemploymentBenefitEnded(
+            validated(
+                UnemploymentBenefitEnded,
                 **common("unemployment_benefit_ended"),
                 last_monthly_amount=previous.unemployment_benefit,
             )
