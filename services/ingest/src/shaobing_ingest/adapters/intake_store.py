@@ -21,11 +21,11 @@ from shaobing_runtime.event_log import OutgoingEvent, append
 from ..domain.intake import Intake, RowKey
 
 _DEAD_LETTERS = uuid.UUID("8e0b1d9f-2c55-4f0e-b1f7-6a3b2a4c9d01")
-TOPIC_OF_SOURCE = {
-    "death": Topic.DEATH,
-    "hukou": Topic.HUKOU,
-    "marriage": Topic.MARRIAGE,
-    "social_security": Topic.SOCIAL_SECURITY,
+TOPIC_OF_SOURCE: dict[str, str] = {  # the names as plain text: Enum.value costs per event
+    "death": Topic.DEATH.value,
+    "hukou": Topic.HUKOU.value,
+    "marriage": Topic.MARRIAGE.value,
+    "social_security": Topic.SOCIAL_SECURITY.value,
 }
 
 
@@ -73,7 +73,7 @@ async def store_intake(
 def _outgoing(event: SourceEvent, source: str, headers: dict[str, str]) -> OutgoingEvent:
     return OutgoingEvent(
         event_id=event.event_id,
-        topic=TOPIC_OF_SOURCE[source].value,
+        topic=TOPIC_OF_SOURCE[source],
         key=event.id_number,
         value=encode(event),
         recorded_at=event.recorded_at,

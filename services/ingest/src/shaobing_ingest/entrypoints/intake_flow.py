@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from uuid import UUID
 
 import asyncpg
 import prometheus_client
@@ -50,7 +51,7 @@ class IntakeResult(BaseModel):
     duplicates: int = 0
     dead_lettered: int = 0
     ignored: int = 0
-    event_ids: list[str] = []
+    event_ids: list[UUID] = []
     rejections: list[Rejection] = []
     ignored_items: list[Rejection] = []
 
@@ -120,7 +121,7 @@ def _metric_field(field: str | None) -> str:
 
 
 def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> IntakeResult:
-    result = IntakeResult(event_ids=[str(e.event_id) for e in intake.events])
+    result = IntakeResult(event_ids=[e.event_id for e in intake.events])
     counted: Counter[tuple[str, str]] = Counter()
     for outcome in intake.outcomes:
         status = outcome.status
