@@ -182,9 +182,9 @@ class Relay:
             if not rows:
                 return 0
             await self._send(rows)
-            await conn.execute(
-                "update event_log set published_at = now() where seq = any($1)",
-                [r["seq"] for r in rows],
+            await conn.execute(  # the seqs as one array literal: see _APPEND
+                "update event_log set published_at = now() where seq = any($1::text::int8[])",
+                "{" + ",".join([str(r[0]) for r in rows]) + "}",
             )
         for topic, count in Counter(r["topic"] for r in rows).items():
             PUBLISHED.labels(topic).inc(count)

@@ -61,12 +61,13 @@ async def store_intake(
            do update set row = excluded.row, updated_at = now()""",
         orjson.dumps(changed, default=str),  # one document: see event_log.append
     )
-    await conn.execute(
-        """delete from source_rows where (source_table, primary_key) in
-           (select * from unnest($1::text[], $2::text[]))""",
-        [k[0] for k in deleted],
-        [k[1] for k in deleted],
-    )
+    if deleted:
+        await conn.execute(
+            """delete from source_rows where (source_table, primary_key) in
+               (select * from unnest($1::text[], $2::text[]))""",
+            [k[0] for k in deleted],
+            [k[1] for k in deleted],
+        )
     return new_ids
 
 
