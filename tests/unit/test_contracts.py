@@ -10,8 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from shaobing_contracts.alert import (
@@ -54,6 +57,7 @@ from shaobing_contracts.hukou import (
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, MarriageRetracted
 from shaobing_contracts.notification import NotificationRaised, Stage
+from shaobing_contracts.plain_json import is_plain
 from shaobing_contracts.provenance import Channel, Provenance, SourcePosition, SourceSystem
 from shaobing_contracts.social_security import (
     EmploymentEnded,
@@ -504,6 +508,53 @@ def test_every_message_survives_an_encode_decode_round_trip(name: str) -> None:
     assert isinstance(data, bytes)
     assert decode(MESSAGES[name], data) == message
     assert encode(decode(MESSAGES[name], data)) == data
+
+
+@pytest.mark.parametrize("name", sorted(MESSAGES))
+def test_every_message_is_encoded_byte_for_byte_as_pydantic_writes_it(name: str) -> None:
+    message = EXAMPLES[name]()
+
+    assert encode(message) == message.__pydantic_serializer__.to_json(message)
+
+
+def test_source_events_and_enrolments_take_the_fast_path_and_free_form_evidence_does_not() -> None:
+    fast = {name for name, model in MESSAGES.items() if is_plain(model)}
+
+    assert set(SOURCE_EXAMPLES) | {"DeathRegistered", "PersonEnrolment", "DeadLetter"} <= fast
+    assert "AlertRaised" not in fast  # its evidence holds facts of any JSON type
+
+
+# Offsets in whole minutes: the only zones with seconds are local mean times before 1901, which
+# msgspec rounds and pydantic truncates; ingest refuses wall-clock times before 1901.
+_ZONES = st.sampled_from([UTC, timezone(timedelta(hours=-3, minutes=-30)), ZoneInfo("Etc/GMT-14")])
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+_TIMES = st.datetimes(timezones=_ZONES) | st.datetimes(
+    datetime(1901, 1, 1), timezones=st.just(_SHANGHAI)
+)
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # any text JSON can hold
+
+
+@given(
+    recorded_at=_TIMES,
+    committed_at=st.none() | _TIMES | st.datetimes(),
+    key=_TEXT,
+    tx_id=st.none() | st.integers(min_value=0, max_value=2**70),
+    amount=st.decimals(min_value=0, max_value=Decimal("9999999999.99"), places=2),
+)
+def test_the_fast_path_writes_pydantics_bytes_for_any_times_text_numbers_and_money(
+    recorded_at: datetime,
+    committed_at: datetime | None,
+    key: str,
+    tx_id: int | None,
+    amount: Decimal,
+) -> None:
+    position = SourcePosition(op="u", lsn=key, tx_id=tx_id, committed_at=committed_at)
+    source = _social(1) | {"recorded_at": recorded_at}
+    source["provenance"] = provenance().model_copy(update={"position": position})
+    message = PensionStarted(**source, monthly_amount=amount)
+
+    assert is_plain(PensionStarted)
+    assert encode(message) == message.__pydantic_serializer__.to_json(message)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -143,6 +143,10 @@ def test_a_delete_of_a_registration_never_ingested_is_rejected() -> None:
     assert rejected.value.reason == "delete of a registration that was never ingested"
 
 
+def _micros(wall_clock: datetime) -> int:
+    return (wall_clock - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+
 BORN_1990 = make_id_number("440305", date(1990, 5, 17), 31)
 INVALID = [
     pytest.param(
@@ -162,6 +166,12 @@ INVALID = [
     pytest.param({"date_of_death": None}, "date_of_death", "required", id="no date of death"),
     pytest.param({"source": None}, "source", "required", id="no death source"),
     pytest.param({"recorded_at": None}, "recorded_at", "required", id="no recorded_at"),
+    pytest.param(
+        {"recorded_at": _micros(datetime(1900, 12, 31, 23, 59))},
+        "recorded_at",
+        "before 1901",
+        id="recorded before any registry (Shanghai's local mean time)",
+    ),
 ]
 
 

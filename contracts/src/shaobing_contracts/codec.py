@@ -19,6 +19,7 @@ from .hukou import (
 )
 from .marriage import MarriageRegistered, MarriageRetracted
 from .notification import NotificationRaised
+from .plain_json import plain_json
 from .social_security import (
     EmploymentEnded,
     EmploymentStarted,
@@ -56,8 +57,9 @@ _person_event = TypeAdapter(PersonEvent)
 
 
 def encode(message: BaseModel) -> bytes:
-    """Serialize a contract model to compact JSON bytes."""
-    return message.__pydantic_serializer__.to_json(message)  # model_dump_json, as bytes
+    """Serialize a contract model to compact JSON bytes (model_dump_json's, as bytes)."""
+    plain = plain_json(message)
+    return message.__pydantic_serializer__.to_json(message) if plain is None else plain
 
 
 def decode(model: type[M], data: bytes) -> M:

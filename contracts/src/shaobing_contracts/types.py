@@ -35,6 +35,11 @@ def _money(value: object) -> Decimal:
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def money_json(amount: Decimal) -> str:
+    """Money in JSON: a decimal string with two places ("1510.00")."""
+    return f"{amount:.2f}"
+
+
 _YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 IdNumber = Annotated[str, AfterValidator(normalize_id_number)]
@@ -42,6 +47,6 @@ AreaCode = Annotated[str, AfterValidator(_area)]
 Money = Annotated[
     Decimal,
     BeforeValidator(_money),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str, when_used="json"),
+    PlainSerializer(money_json, return_type=str, when_used="json"),
 ]
 YearMonth = Annotated[str, StringConstraints(pattern=_YEAR_MONTH.pattern)]

@@ -123,7 +123,8 @@ def past_date(row: Row, column: str, ingested_at: datetime) -> date:
 def wall_clock(row: Row, column: str, ingested_at: datetime) -> datetime:
     """An upstream TIMESTAMP (Shanghai wall-clock time) with its zone attached, never shifted.
 
-    Rejected when its day is after today in Shanghai.
+    Rejected when its day is after today in Shanghai, or before 1901: no registry recorded
+    anything then, and Shanghai's local mean time (+08:05:43) has an offset JSON writers round.
     """
     value = row.get(column)
     if not isinstance(value, datetime):
@@ -131,7 +132,12 @@ def wall_clock(row: Row, column: str, ingested_at: datetime) -> datetime:
     local = value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
     if local.date() > shanghai_day(ingested_at):
         raise ChangeRejected(column, "in the future")
+    if local.year < _FIRST_RECORDED_YEAR:
+        raise ChangeRejected(column, f"before {_FIRST_RECORDED_YEAR}")
     return local
+
+
+_FIRST_RECORDED_YEAR = 1901
 
 
 @lru_cache(maxsize=64)  # a batch shares one ingested_at: the zone conversion once per batch
