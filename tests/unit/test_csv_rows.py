@@ -11,6 +11,8 @@ from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.provenance import SourceSystem
 from shaobing_ingest.domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
 from shaobing_ingest.domain.tables import ChangeRejected
+from shaobing_ingest.entrypoints.batches import LISTED, BatchResult
+from shaobing_ingest.entrypoints.intake_flow import IntakeCounts, Rejection
 
 DEATHS = table_of(SourceSystem.DEATH)
 HEADER = ["certificate_no", "id_number", "date_of_death", "source", "recorded_at"]
@@ -64,3 +66,21 @@ def test_a_bad_row_is_rejected_naming_the_field_and_the_row(values, field):
 def test_a_header_that_does_not_describe_the_table_is_refused(header, names):
     with pytest.raises(BadHeader, match=names):
         check_header(DEATHS, header)
+
+
+def _chunk(accepted: int, rejected: int) -> IntakeCounts:
+    rejections = [Rejection(index=i, field="id_number", reason="bad") for i in range(rejected)]
+    return IntakeCounts(accepted=accepted, dead_lettered=rejected, rejections=rejections)
+
+
+def test_a_files_answer_counts_every_row_and_lists_only_the_first_problems():
+    result = BatchResult(batch_id="b1", rows_read=10_000)
+
+    result.add(_chunk(accepted=4_400, rejected=600))
+    assert (len(result.rejections), result.lists_truncated) == (600, False)
+
+    result.add(_chunk(accepted=4_400, rejected=600))
+    assert (result.accepted, result.dead_lettered) == (8_800, 1_200)
+    assert (len(result.rejections), result.lists_truncated) == (LISTED, True)
+    assert [r.index for r in result.rejections[598:602]] == [598, 599, 0, 1]
+    assert "event_ids" not in result.model_dump()

@@ -15,7 +15,7 @@ from shaobing_contracts.provenance import SourcePosition, SourceSystem
 from shaobing_contracts.validated import validated
 
 from .changes import RowChange
-from .intake import check_storable
+from .intake import check_key_length, check_storable
 from .tables import TABLES, ChangeRejected, Kind, TableDef
 
 _CELL: dict[Kind, Callable[[str], object]] = {
@@ -49,8 +49,13 @@ def check_header(table: TableDef, header: list[str]) -> list[str]:
     return names
 
 
-def csv_row_change(table: TableDef, header: list[str], values: list[str], row: int) -> RowChange:
-    """Decode one data row (row = its line number in the file) by the table's column types."""
+def csv_row_change(
+    table: TableDef, header: list[str], values: list[str], row: int, *, may_hold_nul: bool = True
+) -> RowChange:
+    """Decode one data row (row = its line number in the file) by the table's column types.
+
+    `may_hold_nul=False` (no line of the chunk has one) skips the search for NUL characters.
+    """
     if len(values) != len(header):
         raise ChangeRejected(None, f"row {row} has {len(values)} fields, the header {len(header)}")
     after = {
@@ -67,7 +72,7 @@ def csv_row_change(table: TableDef, header: list[str], values: list[str], row: i
         primary_key=key,
         position=validated(SourcePosition, op="r", snapshot=True, row=row),
     )
-    return check_storable(change)
+    return check_storable(change) if may_hold_nul else check_key_length(change)
 
 
 def _cell(table: TableDef, name: str, value: str, row: int) -> object:

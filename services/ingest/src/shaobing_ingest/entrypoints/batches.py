@@ -26,7 +26,7 @@ from ..adapters.batch_store import get_batch, record_progress, start_batch
 from ..domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
 from ..domain.intake import Outcome
 from ..domain.tables import ChangeRejected
-from .intake_flow import IntakeResult, store_batch
+from .intake_flow import COUNTS, IntakeCounts, store_batch
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
@@ -35,9 +35,29 @@ CHUNK = 5000
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
 
 
-class BatchResult(IntakeResult):
+LISTED = 1000  # rejections and ignored rows listed in a batch's answer; the counts are all
+
+
+class BatchResult(IntakeCounts):
+    """A file's outcome: every row counted, the first LISTED problems listed (all of them are
+    dead letters: GET /v1/dead-letters?source=…). Event ids are not listed: a file of millions
+    would be an answer of hundreds of megabytes."""
+
     batch_id: str
     rows_read: int
+    lists_truncated: bool = False
+
+    def add(self, chunk: IntakeCounts) -> None:
+        """Fold a chunk's outcome into the file's."""
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(chunk, name))
+        for listed, more in (
+            (self.rejections, chunk.rejections),
+            (self.ignored_items, chunk.ignored_items),
+        ):
+            room = max(LISTED - len(listed), 0)
+            listed += more[:room]
+            self.lists_truncated |= len(more) > room
 
 
 class BatchProgress(BaseModel):
@@ -117,10 +137,12 @@ async def _store_chunk(
     if not chunk:
         return
     table = table_of(source)
+    may_hold_nul = any("\x00" in line for _, line in chunk)
     parsed: list = []
     for index, (number, line) in enumerate(chunk):
         try:
-            parsed.append(csv_row_change(table, header, _fields(line, number), number))
+            fields = _fields(line, number)
+            parsed.append(csv_row_change(table, header, fields, number, may_hold_nul=may_hold_nul))
         except ChangeRejected as exc:
             parsed.append(Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason))
     stored = await store_batch(

@@ -46,22 +46,20 @@ class Rejection(BaseModel):
     reason: str
 
 
-class IntakeResult(BaseModel):
+class IntakeCounts(BaseModel):
     accepted: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
     ignored: int = 0
-    event_ids: list[UUID] = []
     rejections: list[Rejection] = []
     ignored_items: list[Rejection] = []
 
-    def add(self, other: IntakeResult) -> None:
-        """Fold another batch's result into this one."""
-        for name in ("accepted", "duplicates", "dead_lettered", "ignored"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.event_ids += other.event_ids
-        self.rejections += other.rejections
-        self.ignored_items += other.ignored_items
+
+COUNTS = ("accepted", "duplicates", "dead_lettered", "ignored")
+
+
+class IntakeResult(IntakeCounts):
+    event_ids: list[UUID] = []
 
 
 async def store_batch(
