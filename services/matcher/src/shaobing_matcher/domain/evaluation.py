@@ -21,7 +21,7 @@ from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import MemberFilter, PolicyDefinition, RuleDefinition
-from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet
+from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet, fields_read_by
 from shaobing_rules.scope import Scope
 
 from . import explanations
@@ -63,10 +63,11 @@ class RuleBook:
 
     def scope_on(self, today: date) -> Scope:
         """The book's one CEL context for a day: constants and today converted once, renewed
-        for each person (base_scope)."""
+        for each person (base_scope); only the fields its rules and policies read reach CEL."""
         day = today.isoformat()
         if day not in self._scopes:
-            self._scopes[day] = Scope({"constants": self.constants, "today": day})
+            fields = fields_read_by([*self.rules, *self.policies])
+            self._scopes[day] = Scope({"constants": self.constants, "today": day}, fields)
         return self._scopes[day]
 
     def title(self, rule_id: str) -> Explanation:
