@@ -14,13 +14,19 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
 from shaobing_contracts.notification import NotificationRaised
-from shaobing_rules.definitions import MemberFilter, PolicyDefinition, RuleDefinition
+from shaobing_rules.definitions import (
+    MemberFilter,
+    PolicyDefinition,
+    PolicyScope,
+    RuleDefinition,
+)
 from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet, fields_read_by
 from shaobing_rules.scope import Scope
 
@@ -54,6 +60,11 @@ class RuleBook:
     def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
         rules, policies = rule_set.in_force(clock.today), rule_set.policies_in_force(clock.today)
         return cls(rule_set, tuple(rules), tuple(policies), dict(rule_set.constants))
+
+    @cached_property
+    def policies_in_order(self) -> tuple[Rule, ...]:
+        """The person-scope policies first: they read the person's threshold, set before them."""
+        return tuple(sorted(self.policies, key=lambda p: _per_enrolment(p.definition)))
 
     def thresholds_for(self, area_code: str) -> dict[str, float]:
         """The rule set's thresholds at an area, remembered for the batch."""
@@ -120,6 +131,10 @@ def base_scope(state: PersonState, book: RuleBook, clock: Clock) -> Scope:
     """What every rule and policy sees of the person, converted for CEL once (on the book's
     scope: valid until the next person's)."""
     return book.scope_on(clock.today).renew(person=person_variables(state, clock.today))
+
+
+def _per_enrolment(definition: RuleDefinition | PolicyDefinition) -> bool:
+    return getattr(definition, "scope", None) is PolicyScope.ENROLMENT
 
 
 def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> bool:
@@ -198,8 +213,10 @@ def _settled(
     }
     gone = {aid: ref for aid, ref in state.raised.items() if aid not in holding | kept}
     withdrawn = {aid: ref for aid, ref in (state.withdrawn | gone).items() if aid not in holding}
+    if raised != state.raised or withdrawn != state.withdrawn:
+        state = state.model_copy(update={"raised": raised, "withdrawn": withdrawn})
     return Outcome(
-        state.model_copy(update={"raised": raised, "withdrawn": withdrawn}),
+        state,
         [alert for _, alert in holding.values() if alert],
         [_withdrawal(state, aid, ref, book, clock) for aid, ref in withdrawn.items()],
         failures,

@@ -72,6 +72,9 @@ class AlertRef(BaseModel):
     fact_key: str
 
 
+_MARRYING = ("MARRIAGE", "REMARRIAGE")  # kinds after which the person is married
+
+
 class PersonState(BaseModel):
     # default_factory, not `= {}`: pydantic deep-copies a mutable default at every construction
     id_number: str
@@ -95,12 +98,12 @@ class PersonState(BaseModel):
         latest = self._latest_marriage()
         if latest is None:
             return "UNKNOWN"
-        return "MARRIED" if latest.kind in ("MARRIAGE", "REMARRIAGE") else "DIVORCED"
+        return "MARRIED" if latest.kind in _MARRYING else "DIVORCED"
 
     def spouse(self) -> str | None:
         """The spouse's ID number while MARRIED."""
         latest = self._latest_marriage()
-        return latest.spouse_id if self.marital_status() == "MARRIED" and latest else None
+        return latest.spouse_id if latest is not None and latest.kind in _MARRYING else None
 
     def spouse_alive(self) -> bool:
         """Whether there is a spouse (MARRIED) and no death of theirs has been told."""
@@ -108,4 +111,6 @@ class PersonState(BaseModel):
         return spouse is not None and spouse not in self.spouse_deaths
 
     def _latest_marriage(self) -> MarriageFact | None:
+        if not self.marriages:  # most people: no registration to compare
+            return None
         return max(self.marriages.values(), key=lambda m: m.registered_on, default=None)

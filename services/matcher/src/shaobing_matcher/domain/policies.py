@@ -37,8 +37,7 @@ def notifications(
     scope.set(threshold=book.thresholds_for(scope["person"]["area_code"]))
     found: dict[uuid.UUID, NotificationRaised] = {}
     failures: list[RuleFailed] = []
-    # Person-scope policies first: they read the person's threshold, set before the loop.
-    for policy in sorted(book.policies, key=lambda p: p.definition.scope is PolicyScope.ENROLMENT):
+    for policy in book.policies_in_order:
         try:
             for notification in _of_policy(state, policy, scope, book, clock):
                 found[notification.id] = notification
