@@ -19,7 +19,7 @@ from .clock import Clock
 from .evaluation import Outcome, RuleBook
 from .facts import fold
 from .matching import settle
-from .person import PersonState
+from .person import PersonState, decode_state, encode_state
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -96,11 +96,3 @@ def _match_person(
     if outcome is not None:
         result.states[key] = encode_state(outcome.state)
         result.matched.append(Matched(key, outcome, folded[-1].headers))
-
-
-def decode_state(raw: bytes) -> PersonState:
-    return PersonState.model_validate_json(raw)
-
-
-def encode_state(state: PersonState) -> bytes:
-    return state.model_dump_json().encode()

@@ -17,6 +17,8 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from msgspec.structs import replace
+
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
@@ -192,7 +194,7 @@ def _alert(
         due_date=next_cutoff(clock.today, clock.cutoff_day),
         overpaid_months=months,
         overpaid_amount=amount,
-        evidence=fact.evidence,
+        evidence=fact.cited(),
         explanation=explanations.with_overpayment(zh, en, months, amount),
         raised_at=clock.now,
     )
@@ -214,7 +216,7 @@ def _settled(
     gone = {aid: ref for aid, ref in state.raised.items() if aid not in holding | kept}
     withdrawn = {aid: ref for aid, ref in (state.withdrawn | gone).items() if aid not in holding}
     if raised != state.raised or withdrawn != state.withdrawn:
-        state = state.model_copy(update={"raised": raised, "withdrawn": withdrawn})
+        state = replace(state, raised=raised, withdrawn=withdrawn)
     return Outcome(
         state,
         [alert for _, alert in holding.values() if alert],

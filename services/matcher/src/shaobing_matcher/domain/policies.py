@@ -18,7 +18,7 @@ from shaobing_rules.scope import Scope
 from . import explanations
 from .clock import Clock
 from .evaluation import RuleBook, applies, base_scope
-from .person import EnrolmentLink, PersonState
+from .person import EnrolmentLink, PersonState, cited
 from .variables import Fact, enrolment_variables, facts_of
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0d7b4b8e-51c4-4f35-9f1a-7c2e9d6a3b58")
@@ -82,8 +82,8 @@ def _notification(
     if recipient is None or area is None:  # nobody to contact, or nobody to contact them
         return None
     period = policy.period(variables)
-    registered = [state.registration.evidence] if state.registration else []
-    evidence = fact.evidence if fact else registered
+    registered = [cited(state.registration.evidence)] if state.registration else []
+    evidence = fact.cited() if fact else registered
     zh, en = policy.explain(variables)
     return NotificationRaised(
         id=notification_id(definition.id, recipient, period),

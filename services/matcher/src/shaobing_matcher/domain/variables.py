@@ -13,7 +13,7 @@ from shaobing_contracts.id_number import birth_date_of, is_male, mask_id_number
 from shaobing_rules.definitions import FactKind
 
 from .explanations import PROGRAM_ZH
-from .person import EnrolmentLink, PersonState
+from .person import EnrolmentLink, EvidenceJson, PersonState, cited, ingested_at
 
 
 def instant(moment: datetime) -> str:
@@ -80,7 +80,7 @@ def enrolment_variables(link: EnrolmentLink) -> dict[str, Any]:
 class Fact:
     key: str  # what makes it this fact: one alert per rule, enrolment and key
     details: dict[str, Any]  # what a rule sees of it besides when
-    evidence: list[Evidence]
+    evidence: list[EvidenceJson]
     occurred_on: date
     recorded_at: datetime
 
@@ -96,7 +96,11 @@ class Fact:
     @property
     def known_at(self) -> datetime:
         """When Shaobing first learned it (ingested), which may be long after it was recorded."""
-        return min((e.provenance.ingested_at for e in self.evidence), default=self.recorded_at)
+        return min(map(ingested_at, self.evidence), default=self.recorded_at)
+
+    def cited(self) -> list[Evidence]:
+        """The evidence as an alert or notification carries it."""
+        return [cited(e) for e in self.evidence]
 
     @property
     def known_on(self) -> date:
