@@ -106,6 +106,8 @@ def evaluate(
 ) -> Outcome:
     """Every rule in force over every enrolment the person belongs to (`scope`: the person's
     base_scope, when the caller has it already)."""
+    if not (state.enrolments or state.raised or state.withdrawn):
+        return Outcome(state, [], [])  # no rule concerns the person, nothing to withdraw
     holding: dict[str, tuple[AlertRef, AlertRaised | None]] = {}
     failures: list[RuleFailed] = []
     evaluated: Counter[str] = Counter()
