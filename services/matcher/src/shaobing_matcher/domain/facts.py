@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from msgspec.structs import replace
 
-from shaobing_contracts.alert import Evidence
 from shaobing_contracts.codec import AnyPersonEvent, encode
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, SpouseDeathNoted
 from shaobing_contracts.enrolment import PersonEnrolment
@@ -46,19 +46,21 @@ from .person import (
 )
 
 _BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at", "provenance"}
+_JSON = msgspec.json.Encoder()
 
 
 def evidence_of(event: SourceEvent) -> EvidenceJson:
-    """The event as evidence: what it says (ID numbers masked) and where it came from."""
+    """The event as evidence: what it says (ID numbers masked) and where it came from, written
+    as the contract's Evidence JSON without building the model (validated when cited)."""
     facts = event.model_dump(mode="json", exclude=_BASE_FIELDS)
-    evidence = Evidence(
-        event_id=event.event_id,
-        event_type=event.event_type,
-        recorded_at=event.recorded_at,
-        provenance=event.provenance,
-        facts={k: _masked(k, v) for k, v in facts.items()},
-    )
-    return EvidenceJson(encode(evidence))
+    evidence = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "recorded_at": event.recorded_at,
+        "provenance": EvidenceJson(encode(event.provenance)),
+        "facts": {k: _masked(k, v) for k, v in facts.items()},
+    }
+    return EvidenceJson(_JSON.encode(evidence))
 
 
 def _masked(name: str, value: Any) -> Any:
