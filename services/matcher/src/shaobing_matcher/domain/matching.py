@@ -6,8 +6,6 @@ same evaluation of the whole state after the event. The policies (政策找人) 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from shaobing_contracts.codec import AnyPersonEvent
 from shaobing_contracts.death import SpouseDeathNoted
 
@@ -45,9 +43,12 @@ def reevaluate(
     scope = base_scope(state, book, clock)  # converted for CEL once for rules and policies
     outcome = evaluate(state, book, clock, scope)
     found, failures = notifications(outcome.state, book, clock, scope)
-    return replace(
-        outcome,
-        notifications=found,
-        failures=[*outcome.failures, *failures],
-        spouse_notices=notices or [],
+    return Outcome(  # not dataclasses.replace: twice as slow, once per person
+        outcome.state,
+        outcome.raised,
+        outcome.withdrawn,
+        [*outcome.failures, *failures],
+        found,
+        outcome.evaluated,
+        notices or [],
     )
