@@ -21,9 +21,10 @@ from msgspec.structs import replace
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.death import SpouseDeathNoted
-from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
+from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole, Program
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import (
+    FactKind,
     MemberFilter,
     PolicyDefinition,
     PolicyScope,
@@ -57,6 +58,9 @@ class RuleBook:
     constants: dict[str, Any] = field(default_factory=dict)
     _thresholds: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
     _scopes: dict[str, Scope] = field(default_factory=dict, repr=False)
+    _by_link: dict[tuple[Program, MemberRole], dict[FactKind, list[Rule]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
@@ -67,6 +71,18 @@ class RuleBook:
     def policies_in_order(self) -> tuple[Rule, ...]:
         """The person-scope policies first: they read the person's threshold, set before them."""
         return tuple(sorted(self.policies, key=lambda p: _per_enrolment(p.definition)))
+
+    def rules_for(self, link: EnrolmentLink) -> dict[FactKind, list[Rule]]:
+        """The rules concerning the enrolment and the person's role in it, by the kind of fact
+        they check, in the book's order; remembered for the batch by program and role."""
+        key = (link.enrolment.program, link.role)
+        if key not in self._by_link:
+            by_kind: dict[FactKind, list[Rule]] = {}
+            for rule in self.rules:
+                if applies(rule.definition, link):
+                    by_kind.setdefault(rule.definition.fact, []).append(rule)
+            self._by_link[key] = by_kind
+        return self._by_link[key]
 
     def thresholds_for(self, area_code: str) -> dict[str, float]:
         """The rule set's thresholds at an area, remembered for the batch."""
@@ -113,15 +129,15 @@ def evaluate(
     evaluated: Counter[str] = Counter()
     scope = scope or base_scope(state, book, clock)
     for link in state.enrolments.values():
-        rules = [r for r in book.rules if applies(r.definition, link)]
-        if not rules:
+        by_kind = book.rules_for(link)
+        if not by_kind:
             continue
         area = link.enrolment.area_code
         scope.set(enrolment=enrolment_variables(link), threshold=book.thresholds_for(area))
-        for kind in dict.fromkeys(r.definition.fact for r in rules):
+        for kind, rules in by_kind.items():
             for fact in facts_of(state, kind, link):
                 scope.set(fact=fact.variables)
-                for rule in (r for r in rules if r.definition.fact is kind):
+                for rule in rules:
                     evaluated[rule.definition.id] += 1
                     try:
                         if rule.holds(scope):

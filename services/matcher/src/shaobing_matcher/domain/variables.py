@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from shaobing_contracts.alert import Evidence
@@ -16,6 +17,7 @@ from .explanations import PROGRAM_ZH
 from .person import EnrolmentLink, EvidenceJson, PersonState, cited, ingested_at
 
 
+@lru_cache(maxsize=4096)  # the same few instants, once per enrolment, fact and policy
 def instant(moment: datetime) -> str:
     """UTC ISO text: instants compare correctly as text in CEL."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
