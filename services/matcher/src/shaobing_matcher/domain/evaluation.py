@@ -70,7 +70,9 @@ class RuleBook:
     @cached_property
     def policies_in_order(self) -> tuple[Rule, ...]:
         """The person-scope policies first: they read the person's threshold, set before them."""
-        return tuple(sorted(self.policies, key=lambda p: _per_enrolment(p.definition)))
+        return tuple(
+            sorted(self.policies, key=lambda p: p.definition.scope is PolicyScope.ENROLMENT)
+        )
 
     def rules_for(self, link: EnrolmentLink) -> dict[FactKind, list[Rule]]:
         """The rules concerning the enrolment and the person's role in it, by the kind of fact
@@ -151,10 +153,6 @@ def base_scope(state: PersonState, book: RuleBook, clock: Clock) -> Scope:
     """What every rule and policy sees of the person, converted for CEL once (on the book's
     scope: valid until the next person's)."""
     return book.scope_on(clock.today).renew(person=person_variables(state, clock.today))
-
-
-def _per_enrolment(definition: RuleDefinition | PolicyDefinition) -> bool:
-    return getattr(definition, "scope", None) is PolicyScope.ENROLMENT
 
 
 def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+from shaobing_contracts.alert import Evidence
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import PolicyScope, Recipient
 from shaobing_rules.rule_set import Rule, RuleFailed
@@ -82,8 +83,7 @@ def _notification(
     if recipient is None or area is None:  # nobody to contact, or nobody to contact them
         return None
     period = policy.period(variables)
-    registered = [cited(state.registration.evidence)] if state.registration else []
-    evidence = fact.cited() if fact else registered
+    evidence = fact.cited() if fact else _registered(state)
     zh, en = policy.explain(variables)
     return NotificationRaised(
         id=notification_id(definition.id, recipient, period),
@@ -98,3 +98,7 @@ def _notification(
         explanation=explanations.plain(zh, en),
         raised_at=clock.now,
     )
+
+
+def _registered(state: PersonState) -> list[Evidence]:
+    return [cited(state.registration.evidence)] if state.registration else []
