@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
-from shaobing_contracts.codec import AnyPersonEvent, encode
+from shaobing_contracts.codec import AnyPersonEvent
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, SpouseDeathNoted
 from shaobing_contracts.enrolment import PersonEnrolment
 from shaobing_contracts.hukou import (
@@ -45,19 +45,19 @@ from .person import (
     SocialFact,
 )
 
-_BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at", "provenance"}
+_BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at"}
 _JSON = msgspec.json.Encoder()
 
 
 def evidence_of(event: SourceEvent) -> EvidenceJson:
     """The event as evidence: what it says (ID numbers masked) and where it came from, written
     as the contract's Evidence JSON without building the model (validated when cited)."""
-    facts = event.model_dump(mode="json", exclude=_BASE_FIELDS)
+    facts = event.model_dump(mode="json", exclude=_BASE_FIELDS)  # provenance included
     evidence = {
         "event_id": event.event_id,
         "event_type": event.event_type,
         "recorded_at": event.recorded_at,
-        "provenance": EvidenceJson(encode(event.provenance)),
+        "provenance": facts.pop("provenance"),
         "facts": {k: _masked(k, v) for k, v in facts.items()},
     }
     return EvidenceJson(_JSON.encode(evidence))
