@@ -22,7 +22,7 @@ _FIELD = re.compile(r"\s*\.\s*([A-Za-z_]\w*)(\s*\()?")
 def fields_read(expression: str, variable: str) -> frozenset[str] | None:
     """The fields of `variable` the expression reads (empty: none), or None if it reads more."""
     text = _STRING.sub('""', expression)
-    fields = set()
+    fields: set[str] = set()
     for use in re.finditer(rf"(?<![\w.]){re.escape(variable)}\b", text):
         access = _FIELD.match(text, use.end())
         if access is None or access.group(2) is not None:  # the variable itself, or a method

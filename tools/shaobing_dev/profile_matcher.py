@@ -16,9 +16,11 @@ import gc
 import hashlib
 import pstats
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+
+from pydantic import BaseModel
 
 from shaobing_contracts.codec import encode
 from shaobing_matcher.domain.batch import BatchResult, match_batch
@@ -59,7 +61,7 @@ def _loads(people: int, deaths: int) -> Iterator[tuple[str, list[Message]]]:
     yield "deaths", [_message(d.id_number, d) for d in died]
 
 
-def _message(id_number: str, event: object) -> Message:
+def _message(id_number: str, event: BaseModel) -> Message:
     return Message("bench", 0, 0, id_number.encode(), encode(event))
 
 
@@ -76,7 +78,7 @@ def _run(messages: list[Message], stored: dict[bytes, bytes], book: RuleBook) ->
     return total
 
 
-def _reader(stored: dict[bytes, bytes]):
+def _reader(stored: dict[bytes, bytes]) -> Callable[[list[bytes]], list[bytes | None]]:
     return lambda keys: [stored.get(k) for k in keys]
 
 
