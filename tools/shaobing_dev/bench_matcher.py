@@ -38,31 +38,32 @@ from shaobing_matcher.domain.person import PersonState
 from shaobing_runtime.partitioning import partition_of
 
 from .bench_record import append_row, machine
-from .city import City, Resident, deaths_for, enrolments_for, generate_city
+from .city import City, DeathRecord, Resident, deaths_for, enrolments_for, generate_city
 from .stack import Stack, StackConfig, free_port
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _IDS = uuid.UUID("5b7c0e1a-8f0d-4a53-9d0e-3c2b1a0f9e87")
 
 
-def _provenance(system: SourceSystem, table: str, key: str) -> Provenance:
+def _provenance(system: SourceSystem, table: str, key: str, at: datetime | None) -> Provenance:
     return Provenance(
         source_system=system,
         table=table,
         primary_key=key,
         position=SourcePosition(op="r", snapshot=True),
         channel=Channel.DEBEZIUM_KAFKA,
-        ingested_at=datetime.now(UTC),
+        ingested_at=at or datetime.now(UTC),
     )
 
 
-def _registered(r: Resident) -> PersonRegistered:
+def person_registered(r: Resident, ingested_at: datetime | None = None) -> PersonRegistered:
+    """The resident's household registration (`ingested_at`: now when not given)."""
     at = datetime(2026, 1, 1, tzinfo=SHANGHAI)
     return PersonRegistered(
         event_id=uuid.uuid5(_IDS, f"registered|{r.id_number}"),
         id_number=r.id_number,
         recorded_at=at,
-        provenance=_provenance(SourceSystem.HUKOU, "hukou.population", r.id_number),
+        provenance=_provenance(SourceSystem.HUKOU, "hukou.population", r.id_number, ingested_at),
         occurred_on=at.date(),
         gender=Gender.MALE if r.gender == "1" else Gender.FEMALE,
         birth_date=r.birth_date,
@@ -74,7 +75,9 @@ def _registered(r: Resident) -> PersonRegistered:
 
 
 def _registrations(city: City) -> list[tuple[str, bytes, bytes]]:
-    return [(Topic.HUKOU, r.id_number.encode(), encode(_registered(r))) for r in city.residents]
+    return [
+        (Topic.HUKOU, r.id_number.encode(), encode(person_registered(r))) for r in city.residents
+    ]
 
 
 def _preload(city: City, data_dir: Path, partitions: int) -> None:
@@ -86,7 +89,8 @@ def _preload(city: City, data_dir: Path, partitions: int) -> None:
         for r in city.residents:
             key, partition = r.id_number.encode(), partition_of(r.id_number.encode(), partitions)
             states = pending.setdefault(partition, {})
-            states[key] = encode_state(fold(PersonState(id_number=r.id_number), _registered(r)))
+            state = fold(PersonState(id_number=r.id_number), person_registered(r))
+            states[key] = encode_state(state)
             if len(states) == 10_000:
                 store.write(partition, pending.pop(partition), -1)  # -1: no changelog read yet
         for partition, states in pending.items():
@@ -95,40 +99,40 @@ def _preload(city: City, data_dir: Path, partitions: int) -> None:
         store.close()
 
 
+def enrolment_recorded(e: Enrolment) -> EnrolmentRecorded:
+    facts = EnrolmentFacts.model_validate(e.model_dump(exclude={"payout_account"}))
+    return EnrolmentRecorded(
+        event_id=uuid.uuid5(_IDS, f"enrolment|{e.enrolment_id}"),
+        recorded_at=datetime(2026, 2, 1, tzinfo=SHANGHAI),
+        enrolment=facts,
+    )
+
+
 def _enrolments(enrolled: list[Enrolment]) -> list[tuple[str, bytes, bytes]]:
-    at = datetime(2026, 2, 1, tzinfo=SHANGHAI)
-    messages = []
-    for e in enrolled:
-        facts = EnrolmentFacts.model_validate(e.model_dump(exclude={"payout_account"}))
-        recorded = EnrolmentRecorded(
-            event_id=uuid.uuid5(_IDS, f"enrolment|{e.enrolment_id}"),
-            recorded_at=at,
-            enrolment=facts,
-        )
-        messages.append((Topic.ENROLMENTS, e.enrolment_id.encode(), encode(recorded)))
-    return messages
+    return [
+        (Topic.ENROLMENTS, e.enrolment_id.encode(), encode(enrolment_recorded(e))) for e in enrolled
+    ]
+
+
+def death_registered(d: DeathRecord, ingested_at: datetime | None = None) -> DeathRegistered:
+    """The death registration (`ingested_at`: now when not given)."""
+    return DeathRegistered(
+        event_id=uuid.uuid5(_IDS, f"death|{d.certificate_no}"),
+        id_number=d.id_number,
+        recorded_at=d.recorded_at.replace(tzinfo=SHANGHAI),
+        provenance=_provenance(
+            SourceSystem.DEATH, "death.registrations", d.certificate_no, ingested_at
+        ),
+        certificate_no=d.certificate_no,
+        date_of_death=d.date_of_death,
+        death_source=d.source,
+    )
 
 
 def _deaths(city: City, enrolled: list[Enrolment], count: int) -> list[tuple[str, bytes, bytes]]:
     start = datetime.now().replace(microsecond=0) - timedelta(days=30)
     return [
-        (
-            Topic.DEATH,
-            d.id_number.encode(),
-            encode(
-                DeathRegistered(
-                    event_id=uuid.uuid5(_IDS, f"death|{d.certificate_no}"),
-                    id_number=d.id_number,
-                    recorded_at=d.recorded_at.replace(tzinfo=SHANGHAI),
-                    provenance=_provenance(
-                        SourceSystem.DEATH, "death.registrations", d.certificate_no
-                    ),
-                    certificate_no=d.certificate_no,
-                    date_of_death=d.date_of_death,
-                    death_source=d.source,
-                )
-            ),
-        )
+        (Topic.DEATH, d.id_number.encode(), encode(death_registered(d)))
         for d in deaths_for(city, enrolled, count=count, start=start)
     ]
 

@@ -14,14 +14,23 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
+
+from msgspec.structs import replace
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.death import SpouseDeathNoted
-from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole
+from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole, Program
 from shaobing_contracts.notification import NotificationRaised
-from shaobing_rules.definitions import MemberFilter, PolicyDefinition, RuleDefinition
-from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet
+from shaobing_rules.definitions import (
+    FactKind,
+    MemberFilter,
+    PolicyDefinition,
+    PolicyScope,
+    RuleDefinition,
+)
+from shaobing_rules.rule_set import Rule, RuleFailed, RuleSet, fields_read_by
 from shaobing_rules.scope import Scope
 
 from . import explanations
@@ -49,11 +58,33 @@ class RuleBook:
     constants: dict[str, Any] = field(default_factory=dict)
     _thresholds: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
     _scopes: dict[str, Scope] = field(default_factory=dict, repr=False)
+    _by_link: dict[tuple[Program, MemberRole], dict[FactKind, list[Rule]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def on(cls, rule_set: RuleSet, clock: Clock) -> RuleBook:
         rules, policies = rule_set.in_force(clock.today), rule_set.policies_in_force(clock.today)
         return cls(rule_set, tuple(rules), tuple(policies), dict(rule_set.constants))
+
+    @cached_property
+    def policies_in_order(self) -> tuple[Rule, ...]:
+        """The person-scope policies first: they read the person's threshold, set before them."""
+        return tuple(
+            sorted(self.policies, key=lambda p: p.definition.scope is PolicyScope.ENROLMENT)
+        )
+
+    def rules_for(self, link: EnrolmentLink) -> dict[FactKind, list[Rule]]:
+        """The rules concerning the enrolment and the person's role in it, by the kind of fact
+        they check, in the book's order; remembered for the batch by program and role."""
+        key = (link.enrolment.program, link.role)
+        if key not in self._by_link:
+            by_kind: dict[FactKind, list[Rule]] = {}
+            for rule in self.rules:
+                if applies(rule.definition, link):
+                    by_kind.setdefault(rule.definition.fact, []).append(rule)
+            self._by_link[key] = by_kind
+        return self._by_link[key]
 
     def thresholds_for(self, area_code: str) -> dict[str, float]:
         """The rule set's thresholds at an area, remembered for the batch."""
@@ -63,10 +94,11 @@ class RuleBook:
 
     def scope_on(self, today: date) -> Scope:
         """The book's one CEL context for a day: constants and today converted once, renewed
-        for each person (base_scope)."""
+        for each person (base_scope); only the fields its rules and policies read reach CEL."""
         day = today.isoformat()
         if day not in self._scopes:
-            self._scopes[day] = Scope({"constants": self.constants, "today": day})
+            fields = fields_read_by([*self.rules, *self.policies])
+            self._scopes[day] = Scope({"constants": self.constants, "today": day}, fields)
         return self._scopes[day]
 
     def title(self, rule_id: str) -> Explanation:
@@ -92,20 +124,22 @@ def evaluate(
 ) -> Outcome:
     """Every rule in force over every enrolment the person belongs to (`scope`: the person's
     base_scope, when the caller has it already)."""
+    if not (state.enrolments or state.raised or state.withdrawn):
+        return Outcome(state, [], [])  # no rule concerns the person, nothing to withdraw
     holding: dict[str, tuple[AlertRef, AlertRaised | None]] = {}
     failures: list[RuleFailed] = []
     evaluated: Counter[str] = Counter()
     scope = scope or base_scope(state, book, clock)
     for link in state.enrolments.values():
-        rules = [r for r in book.rules if applies(r.definition, link)]
-        if not rules:
+        by_kind = book.rules_for(link)
+        if not by_kind:
             continue
         area = link.enrolment.area_code
         scope.set(enrolment=enrolment_variables(link), threshold=book.thresholds_for(area))
-        for kind in dict.fromkeys(r.definition.fact for r in rules):
+        for kind, rules in by_kind.items():
             for fact in facts_of(state, kind, link):
                 scope.set(fact=fact.variables)
-                for rule in (r for r in rules if r.definition.fact is kind):
+                for rule in rules:
                     evaluated[rule.definition.id] += 1
                     try:
                         if rule.holds(scope):
@@ -176,7 +210,7 @@ def _alert(
         due_date=next_cutoff(clock.today, clock.cutoff_day),
         overpaid_months=months,
         overpaid_amount=amount,
-        evidence=fact.evidence,
+        evidence=fact.cited(),
         explanation=explanations.with_overpayment(zh, en, months, amount),
         raised_at=clock.now,
     )
@@ -197,8 +231,10 @@ def _settled(
     }
     gone = {aid: ref for aid, ref in state.raised.items() if aid not in holding | kept}
     withdrawn = {aid: ref for aid, ref in (state.withdrawn | gone).items() if aid not in holding}
+    if raised != state.raised or withdrawn != state.withdrawn:
+        state = replace(state, raised=raised, withdrawn=withdrawn)
     return Outcome(
-        state.model_copy(update={"raised": raised, "withdrawn": withdrawn}),
+        state,
         [alert for _, alert in holding.values() if alert],
         [_withdrawal(state, aid, ref, book, clock) for aid, ref in withdrawn.items()],
         failures,

@@ -9,7 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from shaobing_contracts.alert import Evidence
+import msgspec
+from msgspec.structs import replace
+
 from shaobing_contracts.codec import AnyPersonEvent
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, SpouseDeathNoted
 from shaobing_contracts.enrolment import PersonEnrolment
@@ -36,25 +38,29 @@ from shaobing_contracts.source_event import SourceEvent
 from .person import (
     DeathFact,
     EnrolmentLink,
+    EvidenceJson,
     MarriageFact,
     PersonState,
     RegistrationFact,
     SocialFact,
 )
 
-_BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at", "provenance"}
+_BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at"}
+_JSON = msgspec.json.Encoder()
 
 
-def evidence_of(event: SourceEvent) -> Evidence:
-    """The event as evidence: what it says (ID numbers masked) and where it came from."""
-    facts = event.model_dump(mode="json", exclude=_BASE_FIELDS)
-    return Evidence(
-        event_id=event.event_id,
-        event_type=event.event_type,
-        recorded_at=event.recorded_at,
-        provenance=event.provenance,
-        facts={k: _masked(k, v) for k, v in facts.items()},
-    )
+def evidence_of(event: SourceEvent) -> EvidenceJson:
+    """The event as evidence: what it says (ID numbers masked) and where it came from, written
+    as the contract's Evidence JSON without building the model (validated when cited)."""
+    facts = event.model_dump(mode="json", exclude=_BASE_FIELDS)  # provenance included
+    evidence = {
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "recorded_at": event.recorded_at,
+        "provenance": facts.pop("provenance"),
+        "facts": {k: _masked(k, v) for k, v in facts.items()},
+    }
+    return EvidenceJson(_JSON.encode(evidence))
 
 
 def _masked(name: str, value: Any) -> Any:
@@ -72,10 +78,10 @@ def fold(state: PersonState, event: AnyPersonEvent) -> PersonState:
     if isinstance(event, MarriageRegistered | MarriageRetracted):
         return _marriage(state, event)
     if isinstance(event, PersonRegistered | PersonMoved | PersonMovedOut | RegistrationCancelled):
-        return state.model_copy(update={"registration": _registration(state, event)})
+        return replace(state, registration=_registration(state, event))
     if isinstance(event, HouseholdChanged):
         return _household(state, event)
-    return state.model_copy(update={"social": _social(state.social, event)})
+    return replace(state, social=_social(state.social, event))
 
 
 def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
@@ -89,7 +95,7 @@ def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
         enrolments[key] = EnrolmentLink(
             role=event.role, enrolment=event.enrolment, first_recorded_at=first
         )
-    return state.model_copy(update={"enrolments": enrolments})
+    return replace(state, enrolments=enrolments)
 
 
 def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> PersonState:
@@ -102,14 +108,14 @@ def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> Perso
             recorded_at=event.recorded_at,
             evidence=evidence_of(event),
         )
-    return state.model_copy(update={"deaths": deaths})
+    return replace(state, deaths=deaths)
 
 
 def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
     deaths = {k: v for k, v in state.spouse_deaths.items() if k != event.spouse_id}
     if event.date_of_death is not None:
         deaths[event.spouse_id] = event.date_of_death
-    return state.model_copy(update={"spouse_deaths": deaths})
+    return replace(state, spouse_deaths=deaths)
 
 
 def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:
@@ -123,7 +129,7 @@ def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted)
             recorded_at=event.recorded_at,
             evidence=evidence_of(event),
         )
-    return state.model_copy(update={"marriages": marriages})
+    return replace(state, marriages=marriages)
 
 
 def _registration(state: PersonState, event: SourceEvent) -> RegistrationFact:
@@ -151,21 +157,20 @@ def _registration(state: PersonState, event: SourceEvent) -> RegistrationFact:
 def _household(state: PersonState, event: HouseholdChanged) -> PersonState:
     if state.registration is None:
         return state
-    registration = state.registration.model_copy(update={"household_no": event.to_household_no})
-    return state.model_copy(update={"registration": registration})
+    registration = replace(state.registration, household_no=event.to_household_no)
+    return replace(state, registration=registration)
 
 
 def _social(previous: SocialFact | None, event: SourceEvent) -> SocialFact:
     changes, aspect = _social_changes(event)
     base = previous or SocialFact(occurred_on=event.occurred_on, recorded_at=event.recorded_at)
     evidence = {**base.evidence, aspect: evidence_of(event)}
-    return base.model_copy(
-        update={
-            **changes,
-            "occurred_on": event.occurred_on,
-            "recorded_at": event.recorded_at,
-            "evidence": evidence,
-        }
+    return replace(
+        base,
+        **changes,
+        occurred_on=event.occurred_on,
+        recorded_at=event.recorded_at,
+        evidence=evidence,
     )
 
 

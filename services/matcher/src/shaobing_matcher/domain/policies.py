@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+from shaobing_contracts.alert import Evidence
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import PolicyScope, Recipient
 from shaobing_rules.rule_set import Rule, RuleFailed
@@ -18,7 +19,7 @@ from shaobing_rules.scope import Scope
 from . import explanations
 from .clock import Clock
 from .evaluation import RuleBook, applies, base_scope
-from .person import EnrolmentLink, PersonState
+from .person import EnrolmentLink, PersonState, cited
 from .variables import Fact, enrolment_variables, facts_of
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0d7b4b8e-51c4-4f35-9f1a-7c2e9d6a3b58")
@@ -37,8 +38,7 @@ def notifications(
     scope.set(threshold=book.thresholds_for(scope["person"]["area_code"]))
     found: dict[uuid.UUID, NotificationRaised] = {}
     failures: list[RuleFailed] = []
-    # Person-scope policies first: they read the person's threshold, set before the loop.
-    for policy in sorted(book.policies, key=lambda p: p.definition.scope is PolicyScope.ENROLMENT):
+    for policy in book.policies_in_order:
         try:
             for notification in _of_policy(state, policy, scope, book, clock):
                 found[notification.id] = notification
@@ -83,8 +83,7 @@ def _notification(
     if recipient is None or area is None:  # nobody to contact, or nobody to contact them
         return None
     period = policy.period(variables)
-    registered = [state.registration.evidence] if state.registration else []
-    evidence = fact.evidence if fact else registered
+    evidence = fact.cited() if fact else _registered(state)
     zh, en = policy.explain(variables)
     return NotificationRaised(
         id=notification_id(definition.id, recipient, period),
@@ -99,3 +98,7 @@ def _notification(
         explanation=explanations.plain(zh, en),
         raised_at=clock.now,
     )
+
+
+def _registered(state: PersonState) -> list[Evidence]:
+    return [cited(state.registration.evidence)] if state.registration else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from shaobing_contracts.alert import Evidence
@@ -13,9 +14,10 @@ from shaobing_contracts.id_number import birth_date_of, is_male, mask_id_number
 from shaobing_rules.definitions import FactKind
 
 from .explanations import PROGRAM_ZH
-from .person import EnrolmentLink, PersonState
+from .person import EnrolmentLink, EvidenceJson, PersonState, cited, ingested_at
 
 
+@lru_cache(maxsize=4096)  # the same few instants, once per enrolment, fact and policy
 def instant(moment: datetime) -> str:
     """UTC ISO text: instants compare correctly as text in CEL."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -80,7 +82,7 @@ def enrolment_variables(link: EnrolmentLink) -> dict[str, Any]:
 class Fact:
     key: str  # what makes it this fact: one alert per rule, enrolment and key
     details: dict[str, Any]  # what a rule sees of it besides when
-    evidence: list[Evidence]
+    evidence: list[EvidenceJson]
     occurred_on: date
     recorded_at: datetime
 
@@ -96,7 +98,11 @@ class Fact:
     @property
     def known_at(self) -> datetime:
         """When Shaobing first learned it (ingested), which may be long after it was recorded."""
-        return min((e.provenance.ingested_at for e in self.evidence), default=self.recorded_at)
+        return min(map(ingested_at, self.evidence), default=self.recorded_at)
+
+    def cited(self) -> list[Evidence]:
+        """The evidence as an alert or notification carries it."""
+        return [cited(e) for e in self.evidence]
 
     @property
     def known_on(self) -> date:
