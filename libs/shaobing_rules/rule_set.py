@@ -16,6 +16,7 @@ from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from .definitions import PolicyDefinition, RuleDefinition
+from .guards import Guard, guard_of
 from .references import fields_read, union
 from .scope import Scope
 from .variables import VARIABLE_NAMES
@@ -43,6 +44,7 @@ class Rule:
     period_expression: cel.Program | None = field(default=None, repr=False)
     reads: frozenset[str] = frozenset()  # the variables its condition and period read
     fields: Mapping[str, frozenset[str] | None] = field(default_factory=dict, repr=False)
+    guard: Guard | None = field(default=None, repr=False)  # refuses before CEL: guards.py
 
     @classmethod
     def compile(cls, definition: Definition, source: str) -> Rule:
@@ -64,6 +66,7 @@ class Rule:
                 name: union(fields_read(p.source, name) for p in expressions)
                 for name in VARIABLE_NAMES
             },
+            guard_of(definition.when),
         )
 
     @property
@@ -71,6 +74,8 @@ class Rule:
         return f"{self.definition.id} v{self.definition.version}"
 
     def holds(self, variables: Mapping[str, Any]) -> bool:
+        if self.guard is not None and not self.guard(variables):
+            return False
         result = self._run(self.condition, variables, "when")
         if not isinstance(result, bool):
             raise self._failed(f"when: gives {type(result).__name__}, not a bool")
