@@ -20,7 +20,7 @@ from debezium_fixtures import (
 
 from shaobing_contracts.death import DeathRegistered, DeathRetracted
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_ingest.domain.body import BodyItem, UnparseableBody, split_body
+from shaobing_ingest.domain.body import BodyItem, UnparseableBody, may_hold_nul, split_body
 from shaobing_ingest.domain.changes import RowChange
 from shaobing_ingest.domain.debezium import DebeziumValue, value_of
 from shaobing_ingest.domain.intake import DERIVERS, Intake, Outcome, changes_of, derive
@@ -452,3 +452,10 @@ def test_decode_stored_rows_picks_the_table_by_key() -> None:
         KEY: {"date_of_death": date(2025, 7, 31)},
         ("hukou.population", PERSON): {"birth_date": date(1950, 3, 9)},
     }
+
+
+def test_only_text_with_the_escape_may_decode_to_a_nul_character() -> None:
+    assert may_hold_nul(b'{"a": "x\\u0000y"}')
+    assert may_hold_nul(b"{}", b'["\\u0000"]')  # any of several (a batch of Kafka records)
+    assert not may_hold_nul(b'{"a": "x/u0000 and 0000"}', b"{}")
+    assert not may_hold_nul()

@@ -6,7 +6,6 @@ with the item dead-lettered and reported; only a body that cannot be parsed at a
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
@@ -15,11 +14,10 @@ from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.http_auth import require
 
-from ..domain.body import SplitBody, UnparseableBody, split_body
+from ..domain.body import SplitBody, UnparseableBody, may_hold_nul, split_body
 from ..domain.intake import changes_of
 from .intake_flow import IntakeResult, store_batch
 
-_NUL_ESCAPE = re.compile(rb"\\u0000")  # a regex finds it twice as fast as `in` in Debezium JSON
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
 Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
 
@@ -31,7 +29,7 @@ async def post_changes(request: Request, source: SourceSystem, principal: Feed) 
     split = _split(body)
     return await store_batch(
         request.app.state,
-        changes_of(split.items, source, may_hold_nul=_NUL_ESCAPE.search(body) is not None),
+        changes_of(split.items, source, may_hold_nul=may_hold_nul(body)),
         split.raw,
         [i.index for i in split.items],
         source=source.value,

@@ -18,7 +18,7 @@ from starlette.datastructures import State
 
 from shaobing_contracts.provenance import Channel, SourceSystem
 
-from ..domain.body import BodyItem, item_of
+from ..domain.body import BodyItem, item_of, may_hold_nul
 from ..domain.intake import changes_of
 from .intake_flow import store_batch
 
@@ -79,7 +79,7 @@ async def _store(state: State, source: SourceSystem, records: list[ConsumerRecor
     items = [_item(i, r) for i, r in enumerate(records)]
     result = await store_batch(
         state,
-        changes_of(items, source),
+        changes_of(items, source, may_hold_nul=may_hold_nul(*(r.value or b"" for r in records))),
         lambda i: records[i].value or b"null",
         [r.offset for r in records],
         source=source.value,
