@@ -76,6 +76,43 @@ async def _full_views(url: str, alert_id: str) -> list:
         await conn.close()
 
 
+def test_a_list_showing_full_id_numbers_is_recorded_and_a_masked_one_is_not(stack, api, ingest):
+    person = new_person()
+    record = enrolment(person)
+    api.post("/v1/enrolments", json=record).raise_for_status()
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
+    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    query = {"enrolment_id": record["enrolment_id"]}
+    caseworker, supervisor = token(Role.CASEWORKER, ["310110"]), token(Role.SUPERVISOR, ["310110"])
+
+    httpx.get(f"{stack.url('api')}/v1/alerts", params=query, headers=caseworker)
+    assert asyncio.run(_list_reads(stack.database_url, alert["id"])) == []
+    listed = httpx.get(f"{stack.url('api')}/v1/alerts", params=query, headers=supervisor).json()
+
+    assert [a["id_number"] for a in listed["items"]] == [person]
+    [read] = asyncio.run(_list_reads(stack.database_url, alert["id"]))
+    assert (read["actor"], read["role"], read["object_type"]) == (
+        "test-supervisor",
+        "supervisor",
+        "alert",
+    )
+    assert read["details"]["ids"] == [alert["id"]]
+    assert read["details"]["query"] == query
+
+
+async def _list_reads(url: str, alert_id: str) -> list:
+    conn = await asyncpg.connect(url)
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=str, decoder=orjson.loads)
+    try:
+        return await conn.fetch(
+            """select actor, role, object_type, details from audit_log
+               where action = 'alert.list_read' and details->'ids' ? $1""",
+            alert_id,
+        )
+    finally:
+        await conn.close()
+
+
 def test_paging_walks_every_alert_once(api):
     first = api.get("/v1/alerts", params={"limit": 1}).json()
     assert len(first["items"]) == 1 and first["next_cursor"]

@@ -16,6 +16,7 @@ from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
 from ..adapters.alert_workflow import record_full_view
+from ..adapters.read_audit import record_list_read
 from ..domain.roles import READ_ALERT_ROLES
 from .views import AlertPage, AlertPublic, alert_public
 
@@ -47,7 +48,8 @@ async def list_(
         rows = await list_alerts(
             conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
         )
-    page = rows[:limit]
+        page = rows[:limit]
+        await record_list_read(conn, principal, "alert", [r["id"] for r in page], **vars(where))
     more = len(rows) > limit
     return AlertPage(
         items=[alert_public(r, principal) for r in page],

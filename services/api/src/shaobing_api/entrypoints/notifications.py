@@ -22,6 +22,7 @@ from ..adapters.notification_queries import (
     locked_notification,
     write_notification_step,
 )
+from ..adapters.read_audit import record_list_read
 from ..domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import REFUSAL_STATUS, NotificationStep, Refused, next_notification_status
 
@@ -74,7 +75,10 @@ async def list_(
         rows = await list_notifications(
             conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
         )
-    page = rows[:limit]
+        page = rows[:limit]
+        await record_list_read(
+            conn, principal, "notification", [r["id"] for r in page], **vars(where)
+        )
     return NotificationPage(
         items=[notification_public(r, principal) for r in page],
         next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,

@@ -21,6 +21,7 @@ from shaobing_runtime.tokens import InvalidToken, principal_from
 
 from ..adapters.alert_queries import queue, queue_counts
 from ..adapters.notification_queries import NotificationFilter, list_notifications
+from ..adapters.read_audit import record_list_read
 from ..domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import ActionTaken, DismissReason
 from .alerts import readable_alert
@@ -182,6 +183,7 @@ async def queue_page(
         counts = await queue_counts(
             conn, scopes=principal.areas, where=view.where, today=view.today
         )
+        await record_list_read(conn, principal, "alert", [r["id"] for r in rows], **view.shown)
     request.app.state.rules.refresh()
     rule_set = request.app.state.rules.rule_set
     return templates.TemplateResponse(
@@ -262,6 +264,9 @@ async def notifications_page(
     async with scoped(request.app.state.pool, principal) as conn:
         rows = await list_notifications(
             conn, scopes=principal.areas, where=where, limit=200, before_seq=None
+        )
+        await record_list_read(
+            conn, principal, "notification", [r["id"] for r in rows], **vars(where)
         )
     return templates.TemplateResponse(
         request,

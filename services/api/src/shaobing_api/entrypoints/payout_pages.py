@@ -15,6 +15,7 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
 from ..adapters import payout_queries as runs
+from ..adapters.read_audit import record_list_read
 from ..domain.payout import APPROVE_ROLES, READ_ROLES, START_ROLES, Decision
 from .pages import templates
 from .payout_runs import readable_run
@@ -145,7 +146,10 @@ async def _render(
     async with scoped(request.app.state.pool, principal) as conn:
         run = PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
         exceptions = await runs.exception_rows(conn, run_id)
-    items = [item_public(r, principal) for r in exceptions[:SHOWN_EXCEPTIONS]]
+        shown = exceptions[:SHOWN_EXCEPTIONS]
+        listed = [r["enrolment_id"] for r in shown]
+        await record_list_read(conn, principal, "payout_item", listed, run_id=run_id)
+    items = [item_public(r, principal) for r in shown]
     return templates.TemplateResponse(
         request,
         template,

@@ -16,6 +16,7 @@ from shaobing_runtime.paging import CursorSeq, CursorText, encode_cursor, encode
 
 from ..adapters import payout_queries as runs
 from ..adapters.payout_store import changes, start_run
+from ..adapters.read_audit import record_list_read
 from ..domain.payout import (
     APPROVE_ROLES,
     READ_ROLES,
@@ -136,7 +137,10 @@ async def items(
             after=after,
             limit=limit + 1,
         )
-    page = rows[:limit]
+        page = rows[:limit]
+        listed = [r["enrolment_id"] for r in page]
+        query = {"run_id": run_id, "decision": decision, "program": program, "critical": critical}
+        await record_list_read(conn, principal, "payout_item", listed, **query)
     cursor = encode_text_cursor(page[-1]["enrolment_id"]) if len(rows) > limit else None
     return ItemPage(items=[item_public(r, principal) for r in page], next_cursor=cursor)
 

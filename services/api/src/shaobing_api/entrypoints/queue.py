@@ -19,6 +19,7 @@ from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import QueueFilter, queue, queue_counts
+from ..adapters.read_audit import record_list_read
 from ..domain import exports
 from ..domain.roles import READ_ALERT_ROLES
 from .downloads import FORMAT, download
@@ -112,7 +113,8 @@ async def work_queue(
         counts = await queue_counts(
             conn, scopes=principal.areas, where=view.where, today=view.today
         )
-    page = rows[:limit]
+        page = rows[:limit]
+        await record_list_read(conn, principal, "alert", [r["id"] for r in page], **view.shown)
     return QueuePage(
         today=view.today,
         items=[queue_item(r, principal, view.today) for r in page],

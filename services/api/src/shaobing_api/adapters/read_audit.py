@@ -1,0 +1,32 @@
+"""Reads of full ID numbers in lists: one audit entry per answer, naming every record shown.
+
+Opening one alert is recorded where it is read (alert_workflow.record_full_view); a list, a
+page or a payout run's items show a full-ID role many people's ID numbers at once, so the
+audit trail names what was listed and the query that listed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from shaobing_runtime import audit
+from shaobing_runtime.access import Principal
+
+
+async def record_list_read(
+    conn: asyncpg.Connection,
+    viewer: Principal,
+    kind: str,
+    listed: Sequence[object],
+    **query: object,
+) -> None:
+    """In the caller's transaction: `viewer` was shown the full ID numbers of the `kind`
+    records `listed` (their ids); nothing for roles that see them masked, or an empty list."""
+    if not viewer.sees_full_ids or not listed:
+        return
+    ids = [str(record) for record in listed]
+    shown = {name: value for name, value in query.items() if value not in (None, "")}
+    entry = audit.entry_of(viewer, f"{kind}.list_read", kind, ids[0], None, ids=ids, query=shown)
+    await audit.append(conn, [entry])
