@@ -227,4 +227,4 @@ class _Rebalance(ConsumerRebalanceListener):
                 except Exception:
                     log.exception("states_not_recovered", changelog=self._stream.changelog)
                     await asyncio.sleep(1)
-            self._stream.ready = True
+            self._stream.ready = bool(assigned)  # a worker without partitions is not ready
