@@ -75,8 +75,8 @@ def _explain_failure(stack: Stack, person_of: dict[str, str]) -> None:
             print(f"  changelog {r.partition}/{r.offset}: deaths, enrolments = {facts}")
     log = (stack.config.var_dir / "logs" / "matcher.log").read_text(errors="replace")
     lines = log.splitlines()
-    noted = [line for line in lines if '"error"' in line or "offset_gap" in line]
-    print("matcher errors and gaps:\n" + "\n".join(noted)[-4000:])
+    noted = [line for line in lines if '"error"' in line]
+    print("matcher errors:\n" + "\n".join(noted)[-4000:])
     print("matcher log tail:\n" + "\n".join(lines[-30:]))
 
 
