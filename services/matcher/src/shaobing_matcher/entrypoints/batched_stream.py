@@ -52,6 +52,7 @@ class BatchedStream:
         self.changelog = f"{settings.app_id}-{state}-changelog"
         self.group = f"{settings.app_id}-{group}"
         self.ready = False  # partitions assigned and their states recovered
+        self._stopping = False
         self._lock = asyncio.Lock()  # one batch, rebalance or recovery at a time
         self._lag = ConsumerLag(self.group)
         self._store: StateStore
@@ -84,6 +85,7 @@ class BatchedStream:
         await self._consumer.start()
 
     async def stop(self) -> None:
+        self._stopping = True
         await self._consumer.stop()
         await self._outbox.producer.stop()
         self._store.close()
@@ -91,10 +93,12 @@ class BatchedStream:
     async def run(self) -> None:
         """Batch after batch, until stopped; a failure is logged and the loop goes on (an
         agent that died silently was faust's trap, #175 and #527)."""
-        while True:
+        while not self._stopping:
             try:
                 await self._next_batch()
             except Exception:
+                if self._stopping:  # the consumer was closed under the fetch: the worker stops
+                    return
                 log.exception("batched_stream_failed", group=self.group)
                 await asyncio.sleep(1)
 
