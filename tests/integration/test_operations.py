@@ -83,3 +83,9 @@ def test_what_the_matcher_cannot_read_is_kept_as_a_dead_letter_and_queryable(sta
     value = b'{"event_type": "death_registered", "x": 8}'
     [letter] = _dead_letters_after_sending(stack, Topic.DEATH, value, '"x": 8')
     assert letter["service"] == "matcher" and letter["reason"]
+
+
+def test_an_enrolment_the_fan_out_cannot_read_is_kept_as_a_dead_letter(stack):
+    value = b'{"enrolment": {"enrolment_id": "T-BAD-9"}, "y": 9}'
+    [letter] = _dead_letters_after_sending(stack, Topic.ENROLMENTS, value, '"y": 9')
+    assert letter["service"] == "matcher" and "ValidationError" in letter["reason"]

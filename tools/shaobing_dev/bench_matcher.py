@@ -35,6 +35,7 @@ from shaobing_matcher.adapters.state_store import open_store
 from shaobing_matcher.domain.batch import encode_state
 from shaobing_matcher.domain.facts import fold
 from shaobing_matcher.domain.person import PersonState
+from shaobing_matcher.entrypoints.person_stream import PERSON_STATE
 from shaobing_runtime.partitioning import partition_of
 
 from .bench_record import append_row, machine
@@ -83,7 +84,7 @@ def _registrations(city: City) -> list[tuple[str, bytes, bytes]]:
 def _preload(city: City, data_dir: Path, partitions: int) -> None:
     """Every resident's state after their registration, written straight into the worker's store,
     as if the registrations had been matched before (a city on disk without hours of matching)."""
-    store = open_store("rocksdb://", data_dir)
+    store = open_store("rocksdb://", data_dir / PERSON_STATE)
     pending: dict[int, dict[bytes, bytes]] = {}
     try:
         for r in city.residents:

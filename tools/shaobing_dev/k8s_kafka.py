@@ -17,10 +17,13 @@ from .stack import ROOT
 BASE = ROOT / "deploy" / "k8s" / "base"
 CLUSTER = "shaobing"
 PARTITIONS = 12  # = TOPIC_PARTITIONS in configmap.yaml: person-keyed topics are co-partitioned
-MATCHER = "shaobing-matcher"  # the faust app id: its consumer group and changelog prefix
-CHANGELOGS = (f"{MATCHER}-person-state-changelog", f"{MATCHER}-enrolment-members-changelog")
-GROUPS = {  # the matcher has two: faust's (the enrolment fan-out) and its hot path's
-    "matcher": (MATCHER, f"{MATCHER}-persons"),
+MATCHER = "shaobing-matcher"  # MATCHER_APP_ID: the prefix of its groups and changelogs
+# The matcher's two batched streams (entrypoints/batched_stream.py), each with its consumer group
+# and the compacted changelog of its state: the hot path (person states) and the enrolment
+# fan-out (each enrolment's members). faust itself joins no group and keeps no table.
+CHANGELOGS = (f"{MATCHER}-person-state-changelog", f"{MATCHER}-enrolment-state-changelog")
+GROUPS = {
+    "matcher": (f"{MATCHER}-enrolments", f"{MATCHER}-persons"),
     "alerts": ("shaobing-alerts",),
     "ingest": ("shaobing-ingest-debezium",),
 }
@@ -66,7 +69,7 @@ def users() -> list[dict]:
         produced, consumed = service_topics(service)
         acls = [_acl("topic", t, ["Write", "Describe"]) for t in produced]
         acls += [_acl("topic", t, ["Read", "Describe"]) for t in consumed]
-        if service == "matcher":  # its tables' changelogs: written, read back on recovery
+        if service == "matcher":  # its streams' changelogs: written, read back on recovery
             acls += [_acl("topic", c, ["Read", "Write", "Describe"]) for c in CHANGELOGS]
         if service == "ingest":
             acls.append(_acl("topic", UPSTREAM_PREFIX, ["Read", "Describe"], "prefix"))

@@ -1,6 +1,6 @@
-"""The person-state changelog: a compacted topic, one partition per input partition, from which
-a worker rebuilds the states of the partitions it is given (after a restart, on another machine,
-or with an in-memory store)."""
+"""A batched stream's changelog (the person states, the enrolments' members): a compacted
+topic, one partition per input partition, from which a worker rebuilds the states of the
+partitions it is given (after a restart, on another machine, or with an in-memory store)."""
 
 from __future__ import annotations
 

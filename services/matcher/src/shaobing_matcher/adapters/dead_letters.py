@@ -8,9 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from faust import TopicT
-from faust.types import EventT
-
 from shaobing_contracts.codec import encode
 from shaobing_contracts.dead_letter import DeadLetter
 
@@ -23,7 +20,7 @@ def reason_of(exc: Exception) -> str:
 
 
 class Consumed(Protocol):
-    """A consumed message (aiokafka's ConsumerRecord, faust's Message)."""
+    """A consumed message (aiokafka's ConsumerRecord)."""
 
     topic: str
     partition: int
@@ -46,8 +43,3 @@ def letter_of(message: Consumed, reason: str) -> bytes:
         received_at=datetime.now(UTC),
     )
     return encode(letter)
-
-
-async def dead_letter(topic: TopicT, event: EventT, reason: str) -> None:
-    """Send the failing message on with its position and reason; the stream goes on."""
-    await topic.send(key=event.message.topic.encode(), value=letter_of(event.message, reason))

@@ -1,8 +1,10 @@
-"""The person states of this worker's partitions, on disk (RocksDB) or in memory.
+"""The states of this worker's partitions (a person's, an enrolment's members), on disk
+(RocksDB) or in memory; one store per batched stream.
 
-Keys are the partition (two bytes) then the person's key, so one partition's states can be read
-in order by the daily sweep; beside them, per partition, the offset of the last changelog record
-the states include, written in the same atomic batch: recovery reads the changelog from there.
+Keys are the partition (two bytes) then the state's key (the person's, the enrolment's), so one
+partition's states can be read in order by the daily sweep; beside them, per partition, the
+offset of the last changelog record the states include, written in the same atomic batch:
+recovery reads the changelog from there.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _offset_key(partition: int) -> bytes:
 
 
 class StateStore(Protocol):
-    """What the hot path needs of a store (RocksStore, MemoryStore)."""
+    """What a batched stream needs of a store (RocksStore, MemoryStore)."""
 
     def get_many(self, partition: int, keys: list[bytes]) -> list[bytes | None]: ...
 
@@ -33,15 +35,16 @@ class StateStore(Protocol):
 
     def changelog_offset(self, partition: int) -> int | None: ...
 
-    def persons(self, partition: int) -> Iterator[tuple[bytes, bytes]]: ...
+    def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]: ...
 
     def close(self) -> None: ...
 
 
-def open_store(url: str, data_dir: Path) -> StateStore:
-    """`rocksdb://` (a RocksDB under data_dir) or `memory://` (rebuilt from the changelog)."""
+def open_store(url: str, path: Path) -> StateStore:
+    """`rocksdb://` (a RocksDB in the folder `path`) or `memory://` (rebuilt from the
+    changelog)."""
     if url.startswith("rocksdb:"):
-        return RocksStore(data_dir / "person-state")
+        return RocksStore(path)
     if url.startswith("memory:"):
         return MemoryStore()
     raise ValueError(f"MATCHER_STORE: unknown store {url!r} (rocksdb:// or memory://)")
@@ -73,7 +76,7 @@ class RocksStore:
         stored = self._db.get(_offset_key(partition))
         return None if stored is None else int.from_bytes(stored, "big", signed=True)
 
-    def persons(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
+    def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
         prefix = _prefix(partition)
         for key, value in self._db.items(from_key=prefix):
             if not key.startswith(prefix):
@@ -102,7 +105,7 @@ class MemoryStore:
     def changelog_offset(self, partition: int) -> int | None:
         return self._offsets.get(partition)
 
-    def persons(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
+    def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
         yield from list(self._states.get(partition, {}).items())
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shaobing_runtime.access import Role
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from .app import app, person_stream, run_sweep, settings
+from .app import app, ready, run_sweep, settings
 
 
 @app.page("/healthz")
@@ -18,10 +18,9 @@ async def healthz(web, request):
 
 @app.page("/readyz")
 async def readyz(web, request):
-    recovered = app.tables.recovery.completed.is_set() and person_stream.ready
-    ready = recovered and not app.rebalancing and bool(app.consumer.assignment())
-    body = {"status": "ready" if ready else "unavailable", "recovered": recovered}
-    return web.json(body, status=200 if ready else 503)
+    recovered = ready()
+    body = {"status": "ready" if recovered else "unavailable", "recovered": recovered}
+    return web.json(body, status=200 if recovered else 503)
 
 
 @app.page("/metrics")
