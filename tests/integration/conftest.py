@@ -124,6 +124,16 @@ def alerts_for(api: httpx.Client, **filters: str) -> list[dict]:
     return response.json()["items"]
 
 
+def dead_beneficiary(api: httpx.Client, ingest: httpx.Client) -> tuple[str, dict, dict]:
+    """A new beneficiary enrolled, then their death posted: (person, enrolment, its alert)."""
+    person = new_person()
+    record = enrolment(person)
+    api.post("/v1/enrolments", json=record).raise_for_status()
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
+    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    return person, record, alert
+
+
 _lsn = itertools.count(90_000_000, 100)
 TODAY_MICROS = 1_795_600_000_000_000  # 2026-11-24, wall clock
 

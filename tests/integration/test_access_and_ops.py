@@ -15,6 +15,7 @@ from shaobing_runtime.access import Role
 from .conftest import (
     OTHER_COMMUNITY,
     alerts_for,
+    dead_beneficiary,
     death_of,
     enrolment,
     eventually,
@@ -46,11 +47,7 @@ def test_an_alert_outside_the_callers_community_does_not_exist_for_them(stack, a
 
 
 def test_a_supervisor_sees_the_full_id_number_and_the_view_is_recorded(stack, api, ingest):
-    person = new_person()
-    record = enrolment(person)
-    api.post("/v1/enrolments", json=record).raise_for_status()
-    ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
-    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    person, _, alert = dead_beneficiary(api, ingest)
 
     supervisor = token(Role.SUPERVISOR, ["310110"])
     detail = httpx.get(f"{stack.url('api')}/v1/alerts/{alert['id']}", headers=supervisor).json()
@@ -77,11 +74,7 @@ async def _full_views(url: str, alert_id: str) -> list:
 
 
 def test_a_list_showing_full_id_numbers_is_recorded_and_a_masked_one_is_not(stack, api, ingest):
-    person = new_person()
-    record = enrolment(person)
-    api.post("/v1/enrolments", json=record).raise_for_status()
-    ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
-    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    person, record, alert = dead_beneficiary(api, ingest)
     query = {"enrolment_id": record["enrolment_id"]}
     caseworker, supervisor = token(Role.CASEWORKER, ["310110"]), token(Role.SUPERVISOR, ["310110"])
 

@@ -8,13 +8,17 @@ from datetime import date, timedelta
 from uuid import UUID
 
 import httpx
-import orjson
 
 from shaobing_runtime import audit
 from shaobing_runtime.access import Role
 from shaobing_runtime.database import create_pool
 
-from .conftest import alerts_for, death_of, enrolment, eventually, fetch, new_person, token
+from .conftest import (
+    dead_beneficiary,
+    eventually,
+    fetch,
+    token,
+)
 
 
 async def _trail(database_url: str, alert_id: str) -> tuple[list, list, int | None]:
@@ -35,11 +39,7 @@ async def _trail(database_url: str, alert_id: str) -> tuple[list, list, int | No
 
 
 def test_an_overdue_alert_is_escalated_once_and_the_supervisor_finds_it(stack, api, ingest):
-    person = new_person()
-    record = enrolment(person)
-    api.post("/v1/enrolments", json=record).raise_for_status()
-    ingest.post("/v1/sources/death/changes", content=orjson.dumps([death_of(person)]))
-    [alert] = eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
+    *_, alert = dead_beneficiary(api, ingest)
     assert alert["escalated_at"] is None
 
     yesterday = date.today() - timedelta(days=1)
