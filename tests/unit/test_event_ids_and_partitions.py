@@ -11,7 +11,8 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shaobing_ingest.domain.event_ids import EVENT_ID_NAMESPACE, _uuid5, image_digest
+from shaobing_contracts.name_ids import name_id
+from shaobing_ingest.domain.event_ids import EVENT_ID_NAMESPACE, image_digest
 from shaobing_runtime.partitioning import partition_of
 
 
@@ -28,10 +29,10 @@ def test_partition_of_known_keys() -> None:
         assert partition_of(key, 4) == (kafka_python_murmur2(key) & 0x7FFFFFFF) % 4
 
 
-@given(st.text(max_size=200))
-def test_event_id_is_uuid5_of_the_name(name: str) -> None:
-    assert _uuid5(name) == uuid.uuid5(EVENT_ID_NAMESPACE, name)
-    assert _uuid5(name).version == 5
+@given(st.uuids() | st.just(EVENT_ID_NAMESPACE), st.text(max_size=200))
+def test_a_name_id_is_uuid5_of_the_namespace_and_name(namespace: uuid.UUID, name: str) -> None:
+    assert name_id(namespace, name) == uuid.uuid5(namespace, name)
+    assert name_id(namespace, name).version == 5
 
 
 def _as_before(value: object) -> str:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 import orjson
 
+from shaobing_contracts.name_ids import name_id
 from shaobing_contracts.provenance import Provenance
 
 EVENT_ID_NAMESPACE = UUID("44865146-e5e8-4771-92a2-59c254908af3")
@@ -36,18 +37,7 @@ def event_id(
     )
     if position.lsn is None:
         name += "|" + image_digest(image)
-    return _uuid5(name)
-
-
-_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
-_VERSION_5 = (0x5000 << 64) | (0x8000 << 48)  # version 5, RFC 4122 variant
-_NOT_VERSION = ~((0xF000 << 64) | (0xC000 << 48))
-
-
-def _uuid5(name: str) -> UUID:
-    """uuid.uuid5(EVENT_ID_NAMESPACE, name), built from the integer (half the cost per event)."""
-    digest = hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()
-    return UUID(int=(int.from_bytes(digest[:16]) & _NOT_VERSION) | _VERSION_5)
+    return name_id(EVENT_ID_NAMESPACE, name)
 
 
 def image_digest(image: Mapping[str, object] | None) -> str:

@@ -22,6 +22,7 @@ from msgspec.structs import replace
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole, Program
+from shaobing_contracts.name_ids import name_id
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import (
     FactKind,
@@ -44,7 +45,7 @@ _ALERT_NAMESPACE = uuid.UUID("4f6a1c52-0d1e-4b7e-9a43-5e1f4c8a2b10")
 
 def alert_id(rule_id: str, enrolment_id: str, fact_key: str) -> uuid.UUID:
     """The same rule, enrolment and fact always give the same alert id (whatever the version)."""
-    return uuid.uuid5(_ALERT_NAMESPACE, f"{rule_id}|{enrolment_id}|{fact_key}")
+    return name_id(_ALERT_NAMESPACE, f"{rule_id}|{enrolment_id}|{fact_key}")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 
 from shaobing_contracts.alert import Evidence
+from shaobing_contracts.name_ids import name_id
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_rules.definitions import PolicyScope, Recipient
 from shaobing_rules.rule_set import Rule, RuleFailed
@@ -26,7 +27,7 @@ _NOTIFICATION_NAMESPACE = uuid.UUID("0d7b4b8e-51c4-4f35-9f1a-7c2e9d6a3b58")
 
 
 def notification_id(policy_id: str, id_number: str, period: str) -> uuid.UUID:
-    return uuid.uuid5(_NOTIFICATION_NAMESPACE, f"{policy_id}|{id_number}|{period}")
+    return name_id(_NOTIFICATION_NAMESPACE, f"{policy_id}|{id_number}|{period}")
 
 
 def notifications(
