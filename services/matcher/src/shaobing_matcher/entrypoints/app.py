@@ -58,8 +58,7 @@ class BatchedStreams(mode.Service):
     """The enrolment fan-out and the hot path, started, run and stopped with the worker."""
 
     async def on_start(self) -> None:
-        for stream in STREAMS:
-            await stream.start()
+        await asyncio.gather(*(stream.start() for stream in STREAMS))
 
     @mode.Service.task
     async def _run(self) -> None:
