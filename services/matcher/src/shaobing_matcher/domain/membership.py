@@ -75,9 +75,9 @@ def fan_out_batch(
             continue
         changes.setdefault(recorded.enrolment.enrolment_id.encode(), []).append((record, recorded))
     for (key, recorded), raw in zip(changes.items(), stored(list(changes)), strict=True):
-        members = _fan_out(decode_members(raw), recorded, result)
-        if encode_members(members) != (raw or b""):
-            result.members[key] = encode_members(members)
+        members = encode_members(_fan_out(decode_members(raw), recorded, result))
+        if members != (raw or b""):
+            result.members[key] = members
     return result
 
 

@@ -4,11 +4,11 @@ what the hot path (person_stream.py) and the enrolment fan-out (enrolment_fan_ou
 faust's stream machinery costs about 60 µs a message whatever an agent does, and a faust table
 fills at about 1,800 writes a second, so the matcher reads with aiokafka directly (hosted by the
 faust worker as services, beside the web pages, timers and crontab). Per batch, at least once and
-in this order: a subclass's `_process` reads the states it needs in one multi-get per partition,
-sends what the batch gives as record batches and waits for the acknowledgements, then calls
-`_persist`: the changed states to the changelog (acknowledged), then to the store, then the
-offsets committed. A crash at any point redoes the batch, and what it sends again is absorbed
-downstream (deterministic ids, idempotent folds).
+in this order (`_process`, one place for both streams): each partition's records go through the
+subclass's pure step with its states read in one multi-get, what they give is sent as record
+batches and acknowledged, then `_persist`: the changed states to the changelog (acknowledged),
+then to the store, then the offsets committed. A crash at any point redoes the batch, and what
+it sends again is absorbed downstream (deterministic ids, idempotent folds).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -39,11 +41,13 @@ log = structlog.get_logger()
 MAX_RECORDS = 10_000  # per batch, all partitions together: a few seconds of matching at most
 RECOVERY_ALLOWANCE_MS = 15 * 60_000  # longest a recovery may keep the worker from polling
 Batch = dict[TopicPartition, list]
+Stored = Callable[[list[bytes]], list[bytes | None]]  # one multi-get of a partition's states
 
 
 class BatchedStream:
     """A consumer group's consumer, producer, state store, changelog and rebalance handling;
-    subclasses say what a batch does (`_process`)."""
+    subclasses say what a partition's records give and what of it to send, store and count
+    (`_step`, `_queue`, `_changed`, `_count`)."""
 
     def __init__(
         self, settings: MatcherSettings, *, state: str, group: str, topics: tuple[str, ...]
@@ -128,7 +132,35 @@ class BatchedStream:
             await asyncio.sleep(1)
 
     async def _process(self, batch: Batch) -> None:
-        """What the batch gives, sent and acknowledged, then `_persist`."""
+        """Each partition's records through the subclass's step (its states read in one
+        multi-get); what they give queued, sent and acknowledged; then `_persist`; then
+        counted. The order is what makes a redone batch safe (see the module docstring)."""
+        step = self._step()
+        results = {}
+        for p, records in _by_partition(batch).items():
+            results[p] = step(records, partial(self._store.get_many, p))
+            await asyncio.sleep(0)  # heartbeats, timers and the web pages between partitions
+        for result in results.values():
+            await self._queue(result)
+        await self._outbox.send()
+        await self._persist(batch, {p: self._changed(r) for p, r in results.items()})
+        for result in results.values():
+            self._count(result)
+
+    def _step(self) -> Callable[[list[Record], Stored], Any]:
+        """What one partition's records of this batch give (pure), from the stored states."""
+        raise NotImplementedError
+
+    async def _queue(self, result: Any) -> None:
+        """Add a partition's outputs and dead letters to the outbox."""
+        raise NotImplementedError
+
+    def _changed(self, result: Any) -> Mapping[bytes, bytes]:
+        """A partition's changed states, by key."""
+        raise NotImplementedError
+
+    def _count(self, result: Any) -> None:
+        """A partition's result in the metrics, once it is persisted."""
         raise NotImplementedError
 
     async def _persist(self, batch: Batch, states: Mapping[int, Mapping[bytes, bytes]]) -> None:
@@ -190,7 +222,7 @@ class BatchedStream:
         return client_options(self.settings)
 
 
-def by_partition(batch: Batch) -> dict[int, list[Record]]:
+def _by_partition(batch: Batch) -> dict[int, list[Record]]:
     """The batch's records per partition number (a state lives in its input's partition)."""
     grouped: dict[int, list[Record]] = {}
     for tp, records in batch.items():

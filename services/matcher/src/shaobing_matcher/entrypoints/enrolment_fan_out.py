@@ -10,16 +10,16 @@ enrolment's event alone), so the hot path sends nothing for it.
 
 from __future__ import annotations
 
-import asyncio
-from functools import partial
+from collections.abc import Callable
 
 from shaobing_contracts.codec import encode
 from shaobing_contracts.topics import Topic
 
 from ..config import MatcherSettings
+from ..domain.batch import Record
 from ..domain.membership import FanOut, fan_out_batch
 from . import metrics
-from .batched_stream import Batch, BatchedStream, by_partition
+from .batched_stream import BatchedStream, Stored
 
 
 class EnrolmentFanOut(BatchedStream):
@@ -30,22 +30,19 @@ class EnrolmentFanOut(BatchedStream):
             settings, state="enrolment-state", group="enrolments", topics=(Topic.ENROLMENTS,)
         )
 
-    async def _process(self, batch: Batch) -> None:
-        results: dict[int, FanOut] = {}
-        for p, records in by_partition(batch).items():
-            results[p] = fan_out_batch(records, partial(self._store.get_many, p))
-            await asyncio.sleep(0)  # heartbeats, timers and the web pages between partitions
-        for result in results.values():
-            await self._send(result)
-        await self._outbox.send()
-        await self._persist(batch, {p: result.members for p, result in results.items()})
-        for result in results.values():
-            metrics.EVENTS.labels("enrolment_recorded").inc(result.processed)
-            metrics.FAILED.labels(Topic.ENROLMENTS).inc(len(result.failed))
+    def _step(self) -> Callable[[list[Record], Stored], FanOut]:
+        return fan_out_batch
 
-    async def _send(self, result: FanOut) -> None:
+    async def _queue(self, result: FanOut) -> None:
         for message, headers in result.messages:
             key = message.id_number.encode()
             await self._outbox.add(Topic.PERSON_ENROLMENTS, key, encode(message), headers=headers)
         for record, exc in result.failed:
             await self._dead_letter(record, exc)
+
+    def _changed(self, result: FanOut) -> dict[bytes, bytes]:
+        return result.members
+
+    def _count(self, result: FanOut) -> None:
+        metrics.EVENTS.labels("enrolment_recorded").inc(result.processed)
+        metrics.FAILED.labels(Topic.ENROLMENTS).inc(len(result.failed))

@@ -12,7 +12,7 @@ after what it raised was sent, so a replayed event that changes nothing can skip
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -25,12 +25,12 @@ from shaobing_rules.rule_set import RuleSet
 from shaobing_runtime.record_batches import RecordBatches
 
 from ..config import MatcherSettings
-from ..domain.batch import BatchResult, decode_state, match_batch
+from ..domain.batch import BatchResult, Record, decode_state, match_batch
 from ..domain.clock import Clock
 from ..domain.evaluation import RuleBook
 from ..domain.matching import reevaluate
 from . import metrics
-from .batched_stream import Batch, BatchedStream, by_partition
+from .batched_stream import BatchedStream, Stored
 from .outputs import add_outcome, count_result
 
 log = structlog.get_logger()
@@ -60,25 +60,21 @@ class PersonStream(BatchedStream):
         self.rules = rules
         self._sweeps: set[asyncio.Future] = set()  # started by a rules reload, kept until done
 
-    async def _process(self, batch: Batch) -> None:
+    def _step(self) -> Callable[[list[Record], Stored], BatchResult]:
         clock = clock_now(self.settings)
-        book = RuleBook.on(self._current_rules(), clock)
-        results: dict[int, BatchResult] = {}
-        for p, records in by_partition(batch).items():
-            results[p] = match_batch(records, partial(self._store.get_many, p), book, clock)
-            await asyncio.sleep(0)  # heartbeats, timers and the web pages between partitions
-        await self._send_outcomes(results.values())
-        await self._persist(batch, {p: result.states for p, result in results.items()})
-        for result in results.values():
-            count_result(result)
+        return partial(match_batch, book=RuleBook.on(self._current_rules(), clock), clock=clock)
 
-    async def _send_outcomes(self, results: Iterable[BatchResult]) -> None:
-        for result in results:
-            for matched in result.matched:
-                await add_outcome(self._outbox, matched.key, matched.outcome, matched.headers)
-            for record, exc in result.failed:
-                await self._dead_letter(record, exc)
-        await self._outbox.send()
+    async def _queue(self, result: BatchResult) -> None:
+        for matched in result.matched:
+            await add_outcome(self._outbox, matched.key, matched.outcome, matched.headers)
+        for record, exc in result.failed:
+            await self._dead_letter(record, exc)
+
+    def _changed(self, result: BatchResult) -> dict[bytes, bytes]:
+        return result.states
+
+    def _count(self, result: BatchResult) -> None:
+        count_result(result)
 
     async def sweep(self) -> int:
         """The rules and policies over every person of this worker's partitions, sending what
