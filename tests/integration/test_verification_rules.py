@@ -114,9 +114,8 @@ def _notifications(api, **filters) -> list[dict]:
     return response.json()["items"]
 
 
-def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, ingest):
-    person = new_person(date(1945, 3, 3))  # 81
-
+def _registered_and_offered(api, ingest, person: str) -> list[dict]:
+    """Register the person; their old-age allowance notifications, once the api has them."""
     post_changes(ingest, "hukou", [change_of("hukou.population", _registered_row(person))])
 
     def offered() -> list[dict]:
@@ -126,7 +125,13 @@ def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, i
             if n["id_number"] == mask_id_number(person)
         ]
 
-    [notification] = eventually(offered)
+    return eventually(offered)
+
+
+def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, ingest):
+    person = new_person(date(1945, 3, 3))  # 81
+
+    [notification] = _registered_and_offered(api, ingest, person)
     assert (notification["policy_id"], notification["period"], notification["status"]) == (
         "gaoling-eligible",
         "80",
@@ -135,12 +140,20 @@ def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, i
     assert "高龄津贴" in notification["explanation"]["zh_cn"]
 
 
-def test_the_daily_tick_runs_on_demand_for_ops_only(stack):
+def test_the_daily_tick_runs_on_demand_for_ops_only(stack, api, ingest):
+    _registered_and_offered(api, ingest, new_person(date(1944, 7, 7)))  # someone to resend
     url = f"{stack.url('matcher')}/v1/daily-tick"
 
-    ops = httpx.post(url, headers=token(Role.OPS, ["310110"]), timeout=60)
+    ops = token(Role.OPS, ["310110"])
+
+    first = httpx.post(url, headers=ops, timeout=60)
+    again = httpx.post(url, headers=ops, timeout=60)  # the first stored what it sent
+    resent = httpx.post(url, params={"resend": "true"}, headers=ops, timeout=60)
+    unclear = httpx.post(url, params={"resend": "maybe"}, headers=ops, timeout=60)
     caseworker = httpx.post(url, headers=token(Role.CASEWORKER, ["310110"]), timeout=60)
     anonymous = httpx.post(url, timeout=60)
 
-    assert ops.status_code == 200 and ops.json()["messages"] >= 0
+    assert first.status_code == 200 and again.json() == {"messages": 0}
+    assert resent.status_code == 200 and resent.json()["messages"] > 0
+    assert unclear.status_code == 422 and "resend" in unclear.json()["detail"]
     assert (caseworker.status_code, anonymous.status_code) == (403, 401)

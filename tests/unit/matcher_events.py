@@ -9,7 +9,7 @@ from pathlib import Path
 from uuid import UUID, uuid5
 
 from shaobing_contracts.alert import AlertRaised, AlertWithdrawn
-from shaobing_contracts.codec import AnyPersonEvent
+from shaobing_contracts.codec import AnyPersonEvent, encode
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource, SpouseDeathNoted
 from shaobing_contracts.enrolment import (
     EnrolmentFacts,
@@ -36,6 +36,7 @@ from shaobing_contracts.social_security import (
     EmploymentStatus,
     PensionStarted,
 )
+from shaobing_dev.profile_matcher import Message
 from shaobing_matcher.domain.clock import Clock
 from shaobing_matcher.domain.evaluation import Outcome, RuleBook, alert_id
 from shaobing_matcher.domain.matching import apply
@@ -253,6 +254,14 @@ def unemployed(person: str = BENEFICIARY) -> EmploymentEnded:
         occurred_on=date(2026, 11, 15),
         employment_status=EmploymentStatus.UNEMPLOYED,
     )
+
+
+def records(events: Sequence[AnyPersonEvent | bytes], person: str = BENEFICIARY) -> list:
+    """The events as consumed messages of the person (bytes: a message as it came)."""
+    return [
+        Message("src.test.v1", 0, n, person.encode(), e if isinstance(e, bytes) else encode(e))
+        for n, e in enumerate(events)
+    ]
 
 
 def last_outcome(

@@ -3,23 +3,12 @@ only where the batch changed the state; bad messages set aside, the rest go on."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from matcher_events import BENEFICIARY, CLOCK, RULES, SPOUSE, died, joined, records, registered
 
-from matcher_events import BENEFICIARY, CLOCK, RULES, SPOUSE, died, joined, registered
-
-from shaobing_contracts.codec import AnyPersonEvent, encode
-from shaobing_dev.profile_matcher import Message
 from shaobing_matcher.domain.batch import BatchResult, decode_state, match_batch
 from shaobing_matcher.domain.evaluation import RuleBook
 
 BOOK = RuleBook.on(RULES, CLOCK)
-
-
-def records(events: Sequence[AnyPersonEvent | bytes], person: str = BENEFICIARY) -> list:
-    return [
-        Message("src.test.v1", 0, n, person.encode(), e if isinstance(e, bytes) else encode(e))
-        for n, e in enumerate(events)
-    ]
 
 
 def matched(batch: list, stored: dict[bytes, bytes] | None = None) -> BatchResult:

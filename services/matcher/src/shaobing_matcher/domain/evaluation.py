@@ -1,11 +1,10 @@
 """Rules over a person's state: the alerts whose facts hold, and those whose facts no longer do.
 
 Level-based, so the arrival order of facts and enrolments does not matter: after every event the
-full set of alerts the state supports is computed. Each is sent again every time (the alerts
-service ignores what it has); an alert that no longer holds is withdrawn, and its withdrawal is
-sent again with every later evaluation, so neither is lost if the worker dies between the state
-write and the send. An alert whose enrolment is no longer ACTIVE is kept, not sent: its fate is
-the case worker's, and a payment stopped because of it does not withdraw it.
+full set of alerts the state supports is computed, and an alert that no longer holds is
+withdrawn; the state keeps both sets, from which `matching.news` tells what to send. An alert
+whose enrolment is no longer ACTIVE is kept, not sent: its fate is the case worker's, and a
+payment stopped because of it does not withdraw it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,18 @@
 
 A fact meets the person's enrolments, an enrolment meets the facts already known: both are the
 same evaluation of the whole state after the event. The policies (政策找人) run on the same state.
+
+The evaluation is level-based (everything the state supports, whatever the arrival order); what
+is sent is what changed since the state was stored (`news`): an alert not raised before, a
+withdrawal not sent before, a notification not sent before. The hot path and the sweep store the
+state only once what it sent is acknowledged, so a crash in between sends it again (absorbed
+downstream: deterministic ids); a resend sweep sends everything that holds, for a downstream
+that lost what it had (docs/operations.md).
 """
 
 from __future__ import annotations
+
+from msgspec.structs import replace
 
 from shaobing_contracts.codec import AnyPersonEvent
 from shaobing_contracts.death import SpouseDeathNoted
@@ -32,7 +41,38 @@ def settle(
     a passing day brings are the daily sweep's."""
     if after == before:
         return None
-    return reevaluate(after, book, clock, spouse_notices(before, after, clock.now))
+    return news(before, reevaluate(after, book, clock, spouse_notices(before, after, clock.now)))
+
+
+def swept(state: PersonState, book: RuleBook, clock: Clock, *, resend: bool = False) -> Outcome:
+    """The daily sweep over a stored state: what a passing day or a new rule version brings
+    (everything that holds, with `resend`)."""
+    return news(None if resend else state, reevaluate(state, book, clock))
+
+
+def news(before: PersonState | None, outcome: Outcome) -> Outcome:
+    """What of `outcome` was not sent for the `before` state (None: everything); its state
+    remembers the notifications sent."""
+    if before is None:
+        raised, withdrawn, notified = outcome.raised, outcome.withdrawn, set()
+    else:
+        raised = [a for a in outcome.raised if str(a.id) not in before.raised]
+        withdrawn = [w for w in outcome.withdrawn if str(w.id) not in before.withdrawn]
+        notified = set(before.notified)
+    found = [n for n in outcome.notifications if str(n.id) not in notified]
+    state = outcome.state
+    remembered = sorted({*state.notified, *(str(n.id) for n in found)})
+    if remembered != state.notified:
+        state = replace(state, notified=remembered)
+    return Outcome(
+        state,
+        raised,
+        withdrawn,
+        outcome.failures,
+        found,
+        outcome.evaluated,
+        outcome.spouse_notices,
+    )
 
 
 def reevaluate(

@@ -113,9 +113,11 @@ class PersonState(msgspec.Struct, kw_only=True):
     enrolments: dict[str, EnrolmentLink] = {}
     # the spouse's ID number → their date of death, as the matcher told it (domain/spouse.py)
     spouse_deaths: dict[str, date] = {}
-    # alert id → alert whose facts still hold; alert id → alert withdrawn since (re-sent)
+    # alert id → alert sent whose facts still hold; alert id → alert withdrawn since
     raised: dict[str, AlertRef] = {}
     withdrawn: dict[str, AlertRef] = {}
+    # the ids of the notifications sent for this person's state, in order (never sent again)
+    notified: list[str] = []
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""

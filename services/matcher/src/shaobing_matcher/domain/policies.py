@@ -1,8 +1,9 @@
 """Policy finds the person (政策找人): who to contact about which benefit.
 
 Evaluated after every event and by the daily tick over every person (birthdays pass without
-events). A notification's id is deterministic in (policy, person, period), so re-sending is
-harmless and nobody is notified twice for the same policy and period.
+events). A notification's id is deterministic in (policy, person, period), and the state
+remembers the ids sent (`matching.news`): nobody is notified twice for the same policy and period,
+and a repeat after a crash is absorbed downstream.
 """
 
 from __future__ import annotations

@@ -80,10 +80,10 @@ async def daily_tick() -> None:
     await run_sweep()
 
 
-async def run_sweep() -> int:
-    """The rules and policies over every person in this worker's partitions; returns how many
-    messages were sent."""
-    return await person_stream.sweep()
+async def run_sweep(*, resend: bool = False) -> int:
+    """The rules and policies over every person in this worker's partitions (everything that
+    holds sent again, with `resend`); returns how many messages were sent."""
+    return await person_stream.sweep(resend=resend)
 
 
 @app.task

@@ -164,9 +164,14 @@ class BatchedStream:
         raise NotImplementedError
 
     async def _persist(self, batch: Batch, states: Mapping[int, Mapping[bytes, bytes]]) -> None:
-        """Once what the batch gave is acknowledged: the changed states (per partition) to the
-        changelog, acknowledged; then to the store with the changelog offset they reach; then
-        the batch's offsets committed."""
+        """Once what the batch gave is acknowledged: the changed states stored, then the
+        batch's offsets committed."""
+        await self._store_states(states)
+        await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+
+    async def _store_states(self, states: Mapping[int, Mapping[bytes, bytes]]) -> None:
+        """The changed states (per partition) to the changelog, acknowledged; then to the store
+        with the changelog offset they reach."""
         for p, changed in states.items():
             for key, state in changed.items():
                 await self._outbox.add(self.changelog, key, state, partition=p)
@@ -174,7 +179,6 @@ class BatchedStream:
         for p, changed in states.items():
             if changed:
                 self._store.write(p, changed, written[self.changelog, p])
-        await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
 
     async def _dead_letter(self, record: Record, exc: Exception) -> None:
         """Queue the record's dead letter with the reason (sent with the batch's outputs)."""

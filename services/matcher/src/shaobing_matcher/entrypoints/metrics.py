@@ -27,7 +27,7 @@ EVALUATIONS = Counter(
 )
 NOTIFIED = Counter(
     "shaobing_matcher_notifications_sent_total",
-    "Notifications sent (re-sends included)",
+    "Notifications sent (a repeat only after a crash or a resend sweep)",
     ["policy_id"],
 )
 TICKS = Counter(

@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -25,10 +26,11 @@ from shaobing_rules.rule_set import RuleSet
 from shaobing_runtime.record_batches import RecordBatches
 
 from ..config import MatcherSettings
-from ..domain.batch import BatchResult, Record, decode_state, match_batch
+from ..domain.batch import BatchResult, Record, match_batch
 from ..domain.clock import Clock
-from ..domain.evaluation import RuleBook
-from ..domain.matching import reevaluate
+from ..domain.evaluation import Outcome, RuleBook
+from ..domain.matching import swept
+from ..domain.person import PersonState, decode_state, encode_state
 from . import metrics
 from .batched_stream import BatchedStream, Stored
 from .outputs import add_outcome, count_result
@@ -42,7 +44,7 @@ PERSON_TOPICS = (
     Topic.PERSON_ENROLMENTS,
     Topic.SPOUSE_DEATHS,
 )
-SWEEP_CHUNK = 500  # persons whose messages a sweep sends at once
+SWEEP_CHUNK = 500  # persons a sweep handles at once, between two batches
 PERSON_STATE = "person-state"  # the store's folder and the changelog's name
 
 
@@ -76,23 +78,46 @@ class PersonStream(BatchedStream):
     def _count(self, result: BatchResult) -> None:
         count_result(result)
 
-    async def sweep(self) -> int:
-        """The rules and policies over every person of this worker's partitions, sending what
-        holds (idempotent downstream; each state is brought up to date at the person's next
-        event); returns how many messages were sent."""
+    async def sweep(self, *, resend: bool = False) -> int:
+        """The rules and policies over every person of this worker's partitions: what a day or
+        a new rule version brings is sent (everything that holds, with `resend`) and the states
+        remembering it stored, a chunk at a time between the batches; returns how many
+        messages were sent."""
         clock = clock_now(self.settings)
         book, sent = RuleBook.on(self._current_rules(), clock), 0
-        outbox = RecordBatches(self._outbox.producer)
+        sweep = partial(swept, book=book, clock=clock, resend=resend)
         for partition in sorted({tp.partition for tp in self._consumer.assignment()}):
-            for n, (key, raw) in enumerate(self._store.items(partition), start=1):
-                outcome = reevaluate(decode_state(raw), book, clock)
-                sent += await add_outcome(outbox, key, outcome)
-                metrics.count_outcome(outcome)
-                if n % SWEEP_CHUNK == 0:
-                    await outbox.send()  # and the batches and the web answer meanwhile
-        await outbox.send()
+            keys = (key for key, _ in self._store.items(partition))
+            while chunk := list(islice(keys, SWEEP_CHUNK)):
+                async with self._lock:
+                    sent += await self._sweep_chunk(partition, chunk, sweep)
         metrics.TICKS.inc()
-        log.info("sweep_done", messages=sent)
+        log.info("sweep_done", messages=sent, resend=resend)
+        return sent
+
+    async def _sweep_chunk(
+        self, partition: int, keys: list[bytes], sweep: Callable[[PersonState], Outcome]
+    ) -> int:
+        """Some persons swept: their states read again (a batch may have changed them since
+        the keys were listed), what is new sent, then the states that changed stored."""
+        if partition not in {tp.partition for tp in self._consumer.assignment()}:
+            return 0  # revoked meanwhile: its new owner sweeps it
+        changed, sent = {}, 0
+        try:
+            for key, raw in zip(keys, self._store.get_many(partition, keys), strict=True):
+                if raw is None:
+                    continue
+                state = decode_state(raw)
+                outcome = sweep(state)
+                sent += await add_outcome(self._outbox, key, outcome)
+                metrics.count_outcome(outcome)
+                if outcome.state != state:
+                    changed[key] = encode_state(outcome.state)
+            await self._outbox.send()
+            await self._store_states({partition: changed})
+        except Exception:
+            self._outbox = RecordBatches(self._outbox.producer)  # nothing half-queued stays
+            raise
         return sent
 
     def _current_rules(self) -> RuleSet:

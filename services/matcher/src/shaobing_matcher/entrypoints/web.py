@@ -31,7 +31,9 @@ async def metrics(web, request):
 @app.page("/v1/daily-tick")
 class DailyTick(View):
     async def post(self, request: Request) -> Response:
-        """Run the daily sweep of the rules and policies now (roles ops, admin); idempotent."""
+        """Run the daily sweep of the rules and policies now (roles ops, admin); idempotent.
+        `?resend=true` sends every alert, withdrawal and notification that holds again, for a
+        downstream restored from a backup."""
         header = request.headers.get("authorization", "")
         try:
             principal = principal_from(header.removeprefix("Bearer ").strip(), settings)
@@ -39,4 +41,7 @@ class DailyTick(View):
             return self.json({"detail": f"invalid token: {exc}"}, status=401)
         if principal.role not in (Role.OPS, Role.ADMIN):
             return self.json({"detail": f"role {principal.role} may not do this"}, status=403)
-        return self.json({"messages": await run_sweep()})
+        resend = request.query.get("resend", "false").lower()
+        if resend not in ("true", "false"):
+            return self.json({"detail": f"resend: true or false, not {resend!r}"}, status=422)
+        return self.json({"messages": await run_sweep(resend=resend == "true")})
