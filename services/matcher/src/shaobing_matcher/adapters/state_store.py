@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import BlockBasedOptions, Options, Rdict, WriteBatch
 
 _OFFSETS = b"\xff\xff"  # no partition has this prefix
 
@@ -57,6 +57,11 @@ class RocksStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         options = Options(raw_mode=True)
         options.create_if_missing(True)
+        # A person not seen before (most of a first load) is looked up in every file without a
+        # filter: 6.4 µs a key in a multi-get, 1.6 µs with one (10 bits a key, 1 % false hits).
+        table = BlockBasedOptions()
+        table.set_bloom_filter(10, False)
+        options.set_block_based_table_factory(table)
         self._db = Rdict(str(path), options=options)
 
     def get_many(self, partition: int, keys: list[bytes]) -> list[bytes | None]:

@@ -54,16 +54,15 @@ def news(before: PersonState | None, outcome: Outcome) -> Outcome:
     """What of `outcome` was not sent for the `before` state (None: everything); its state
     remembers the notifications sent."""
     if before is None:
-        raised, withdrawn, notified = outcome.raised, outcome.withdrawn, set()
+        raised, withdrawn, notified = outcome.raised, outcome.withdrawn, []
     else:
         raised = [a for a in outcome.raised if str(a.id) not in before.raised]
         withdrawn = [w for w in outcome.withdrawn if str(w.id) not in before.withdrawn]
-        notified = set(before.notified)
+        notified = before.notified  # a few ids at most
     found = [n for n in outcome.notifications if str(n.id) not in notified]
     state = outcome.state
-    remembered = sorted({*state.notified, *(str(n.id) for n in found)})
-    if remembered != state.notified:
-        state = replace(state, notified=remembered)
+    if found:
+        state = replace(state, notified=sorted({*state.notified, *(str(n.id) for n in found)}))
     return Outcome(
         state,
         raised,
