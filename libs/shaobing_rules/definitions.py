@@ -23,6 +23,7 @@ class FactKind(StrEnum):
     REGISTRATION = "registration"  # the person's household registration as it stands
     SOCIAL = "social"  # pension and employment as social security reports them
     ENROLMENT = "enrolment"  # another enrolment the person belongs to (duplicates)
+    SPOUSE_DEATH = "spouse_death"  # the death of the person's spouse, as the matcher told it
 
 
 class MemberFilter(StrEnum):

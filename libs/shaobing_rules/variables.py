@@ -94,6 +94,14 @@ FACT_EXAMPLES: dict[FactKind, dict[str, Any]] = {
         "recorded_at": "2026-06-01T08:00:00.000000Z",
         "known_at": "2026-06-01T08:00:00.000000Z",
     },
+    FactKind.SPOUSE_DEATH: {  # of the spouse by the latest marriage registration, while MARRIED
+        "spouse_masked_id": "310110********0032",
+        "date_of_death": "2026-11-20",
+        "certificate_no": "SH-2026-000456",
+        "occurred_on": "2026-11-20",
+        "recorded_at": "2026-11-21T02:00:00.000000Z",  # the death's, by the source
+        "known_at": "2026-11-21T02:00:01.000000Z",
+    },
 }
 
 

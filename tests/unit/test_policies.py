@@ -21,14 +21,17 @@ from matcher_events import (
     spouse_died,
 )
 
+from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import Program
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.marriage import MarriageKind
 from shaobing_contracts.notification import Stage
 from shaobing_matcher.domain.clock import Clock
 from shaobing_matcher.domain.evaluation import RuleBook
+from shaobing_matcher.domain.facts import fold
 from shaobing_matcher.domain.matching import reevaluate
 from shaobing_matcher.domain.policies import notification_id
+from shaobing_matcher.domain.spouse import spouse_notices
 
 
 def born(day: date, sequence: int = 5) -> str:
@@ -147,6 +150,93 @@ def test_policies_notify_exactly_whom_they_should(events, expected) -> None:
 
     assert {(n.policy_id, n.period, n.id_number) for n in outcome.notifications} == expected
     assert outcome.failures == []
+
+
+# From 26 November 2026 (living-alone-care-visit v3) the care visit is decided in the state of
+# the spouse to visit, told of the death by the deceased's state (domain/spouse.py).
+CARE_VISIT_V3 = Clock(now=CLOCK.now + timedelta(days=1), today=date(2026, 11, 26), cutoff_day=20)
+
+
+def told(person: str, deceased: str, on: date = date(2026, 9, 5)) -> SpouseDeathNoted:
+    """What the deceased's state tells `person`, their spouse, when the death is registered."""
+    before = last_outcome([married(deceased, spouse=person)], person=deceased).state
+    [notice] = spouse_notices(before, fold(before, died(deceased, on=on)), CLOCK.now)
+    return notice
+
+
+VISIT = {("living-alone-care-visit", "spouse-died", OLD_SPOUSE)}
+OLD_AND_MARRIED = [registered(OLD_SPOUSE), married(OLD_SPOUSE, spouse=YOUNG)]
+CARE_VISIT_CASES = {
+    "a spouse of 82 told of the death": ([*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNG)], VISIT),
+    "a spouse of 82 told of a death 90 days before": (
+        [*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNG, on=date(2026, 8, 28))],
+        VISIT,
+    ),
+    "a spouse of 82 told of a death 91 days before": (
+        [*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNG, on=date(2026, 8, 27))],
+        set(),  # a first load of the death registry is not a wave of visits
+    ),
+    "a spouse of 82 whose own death came first": (
+        [*OLD_AND_MARRIED, died(OLD_SPOUSE), told(OLD_SPOUSE, YOUNG)],
+        set(),  # the race of v2: both deaths in one partition, in order
+    ),
+    "a spouse of 82 told of the death, then of its retraction": (
+        [*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNG), spouse_died(OLD_SPOUSE, YOUNG, on=None)],
+        set(),
+    ),
+    "a spouse of 75 told of the death": (
+        [
+            registered(YOUNGER_SPOUSE),
+            married(YOUNGER_SPOUSE, spouse=YOUNG),
+            told(YOUNGER_SPOUSE, YOUNG),
+        ],
+        set(),
+    ),
+    "someone of 82 told of a former spouse's death": (
+        [
+            registered(OLD_SPOUSE),
+            married(OLD_SPOUSE, spouse=YOUNG, kind=MarriageKind.DIVORCE),
+            told(OLD_SPOUSE, YOUNG),
+        ],
+        set(),
+    ),
+    "someone of 82 told of the death of another than the spouse": (
+        [*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNGER_SPOUSE)],
+        set(),
+    ),
+    "a spouse of 82 with no household registration known": (
+        [married(OLD_SPOUSE, spouse=YOUNG), told(OLD_SPOUSE, YOUNG)],
+        set(),  # no area to route it to
+    ),
+    "the deceased's state no longer decides it": (
+        [registered(YOUNG), married(YOUNG, spouse=OLD_SPOUSE), died(YOUNG)],
+        set(),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"), CARE_VISIT_CASES.values(), ids=CARE_VISIT_CASES.keys()
+)
+def test_the_care_visit_is_decided_by_the_spouse_to_visit(events, expected) -> None:
+    outcome = last_outcome(events, person=events[0].id_number, clock=CARE_VISIT_V3)
+
+    found = {(n.policy_id, n.period, n.id_number) for n in outcome.notifications}
+    assert {f for f in found if f[0] == "living-alone-care-visit"} == expected
+    assert outcome.failures == []
+
+
+def test_the_care_visit_cites_the_death_and_names_both_masked() -> None:
+    events = [*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNG)]
+    outcome = last_outcome(events, person=OLD_SPOUSE, clock=CARE_VISIT_V3)
+
+    [visit] = [n for n in outcome.notifications if n.policy_id == "living-alone-care-visit"]
+
+    assert (visit.policy_version, visit.area_code) == (3, HOME)
+    assert [e.event_type for e in visit.evidence] == ["death_registered"]
+    assert visit.evidence[0].facts["certificate_no"] == "D310110-2026-000042"
+    assert "（82 岁）" in visit.explanation.zh_cn and "2026-09-05" in visit.explanation.en
+    assert YOUNG not in visit.explanation.en and OLD_SPOUSE not in visit.explanation.zh_cn
 
 
 def test_a_notification_is_the_same_one_however_often_it_is_evaluated() -> None:

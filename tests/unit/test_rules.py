@@ -8,6 +8,8 @@ from pathlib import Path
 import cel
 import pytest
 from matcher_events import (
+    BENEFICIARY,
+    CHILD,
     CLOCK,
     RULES,
     died,
@@ -16,6 +18,7 @@ from matcher_events import (
     married,
     moved,
     run,
+    spouse_died,
 )
 
 from shaobing_matcher.domain.variables import (
@@ -136,8 +139,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_the_matcher_builds_exactly_the_variables_rules_are_checked_against() -> None:
+    told = spouse_died(BENEFICIARY, CHILD)  # the spouse married()
     state, _, _ = run(
-        [joined(), died(), married(), moved(), employed(), joined(joined().enrolment)]
+        [joined(), died(), married(), told, moved(), employed(), joined(joined().enrolment)]
     )
     link = next(iter(state.enrolments.values()))
     assert set(person_variables(state, CLOCK.today)) == set(PERSON_EXAMPLE)

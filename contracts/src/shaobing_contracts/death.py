@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .alert import Evidence
 from .source_event import SourceEvent
 from .types import IdNumber
 
@@ -47,3 +48,5 @@ class SpouseDeathNoted(BaseModel):
     date_of_death: date | None  # None: no death of theirs is registered any more
     certificate_no: str | None  # the certificate behind the date
     noted_at: datetime  # when the matcher told it
+    # the death's registrations as the deceased's alerts cite them (none from older matchers)
+    evidence: list[Evidence] = []

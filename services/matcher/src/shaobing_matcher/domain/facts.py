@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
-from shaobing_contracts.codec import AnyPersonEvent
+from shaobing_contracts.codec import AnyPersonEvent, encode
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, SpouseDeathNoted
 from shaobing_contracts.enrolment import PersonEnrolment
 from shaobing_contracts.hukou import (
@@ -112,10 +112,14 @@ def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> Perso
 
 
 def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
-    deaths = {k: v for k, v in state.spouse_deaths.items() if k != event.spouse_id}
+    spouse = event.spouse_id
+    deaths = {k: v for k, v in state.spouse_deaths.items() if k != spouse}
+    evidence = {k: v for k, v in state.spouse_death_evidence.items() if k != spouse}
     if event.date_of_death is not None:
-        deaths[event.spouse_id] = event.date_of_death
-    return replace(state, spouse_deaths=deaths)
+        deaths[spouse] = event.date_of_death
+        if event.evidence:
+            evidence[spouse] = [EvidenceJson(encode(e)) for e in event.evidence]
+    return replace(state, spouse_deaths=deaths, spouse_death_evidence=evidence)
 
 
 def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:

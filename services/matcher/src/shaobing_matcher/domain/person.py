@@ -118,6 +118,8 @@ class PersonState(msgspec.Struct, kw_only=True):
     withdrawn: dict[str, AlertRef] = {}
     # the ids of the notifications sent for this person's state, in order (never sent again)
     notified: list[str] = []
+    # the spouse's ID number → the evidence of their death, as told with it
+    spouse_death_evidence: dict[str, list[EvidenceJson]] = {}
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""

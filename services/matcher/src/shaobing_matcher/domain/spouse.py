@@ -1,6 +1,6 @@
-"""A person's death told to their spouse (co-partitioned by the spouse's ID number), so that the
-spouse's state knows whether the other is alive: the care visit after a death is not for a
-widow(er) who died before."""
+"""A person's death told to their spouse (co-partitioned by the spouse's ID number), with its
+evidence, so that the spouse's own state knows whether the other is alive: the care visit after
+a death is decided there, where the widow(er)'s own death is known in order."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from shaobing_contracts.death import SpouseDeathNoted
 
-from .person import PersonState
+from .person import PersonState, cited
 
 
 def spouse_notices(
@@ -26,8 +26,13 @@ def spouse_notices(
         date_of_death=death.date_of_death if death else None,
         certificate_no=death.certificate_no if death else None,
         noted_at=now,
+        evidence=[cited(d.evidence) for d in _in_order(after)] if death else [],
     )
     return [notice]
+
+
+def _in_order(state: PersonState) -> list:
+    return sorted(state.deaths.values(), key=lambda d: d.date_of_death)
 
 
 def _died_on(state: PersonState) -> date | None:

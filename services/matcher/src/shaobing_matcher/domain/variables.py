@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
+
+import msgspec
 
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.enrolment import EnrolmentStatus
@@ -185,10 +187,34 @@ def _other_enrolments(state: PersonState, link: EnrolmentLink | None) -> Iterato
         yield Fact(f"enrolment:{other.enrolment.enrolment_id}", details, [], first.date(), first)
 
 
+def _spouse_death(state: PersonState, link: EnrolmentLink | None) -> Iterator[Fact]:
+    spouse = state.spouse()
+    if spouse is None or spouse not in state.spouse_deaths:
+        return
+    died_on, evidence = state.spouse_deaths[spouse], state.spouse_death_evidence.get(spouse, [])
+    told = [_told(e) for e in evidence]
+    details = {
+        "spouse_masked_id": mask_id_number(spouse),
+        "date_of_death": died_on.isoformat(),
+        "certificate_no": next((t.facts.get("certificate_no", "") for t in told), ""),
+    }
+    # told by an older matcher, without evidence: recorded when it happened, as far as we know
+    recorded = min((t.recorded_at for t in told), default=datetime.combine(died_on, time(), UTC))
+    yield Fact(f"spouse-death:{spouse}", details, evidence, died_on, recorded)
+
+
+class _Told(msgspec.Struct):
+    recorded_at: datetime
+    facts: dict[str, Any]
+
+
+_told = msgspec.json.Decoder(_Told).decode
+
 _FACTS = {
     FactKind.DEATH: _deaths,
     FactKind.MARRIAGE: _marriages,
     FactKind.REGISTRATION: _registration,
     FactKind.SOCIAL: _social,
     FactKind.ENROLMENT: _other_enrolments,
+    FactKind.SPOUSE_DEATH: _spouse_death,
 }
