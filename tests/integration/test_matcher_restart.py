@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from shaobing_dev.stack import Stack, StackConfig, free_port
+from shaobing_dev.stack import Stack, StackConfig, answers, free_port
 from shaobing_runtime.access import Role
 
 from .conftest import AREA, death_of, enrolment, eventually, new_person, token
@@ -174,5 +174,44 @@ def test_fan_out_killed_mid_stream_still_tells_a_member_who_left_after_the_resta
     eventually(lambda: control <= set(asyncio.run(_rules_alerted(stack.database_url, ids))))
     alerted = asyncio.run(_rules_alerted(stack.database_url, ids))
     assert sorted(alerted) == sorted(control)
+    api.close()
+    ingest.close()
+
+
+def _processed(stack: Stack, worker: str) -> float:
+    text = httpx.get(f"{stack.url(worker)}/metrics", timeout=10).text
+    lines = (x for x in text.splitlines() if x.startswith("shaobing_matcher_events_total{"))
+    return sum(float(x.rsplit(" ", 1)[1]) for x in lines)
+
+
+def _ready(stack: Stack, worker: str) -> bool:
+    return answers(f"{stack.url(worker)}/readyz")
+
+
+def test_two_workers_share_the_partitions_and_one_takes_over_from_the_other_killed(own_stack):
+    stack = own_stack
+    api, ingest = _clients(stack)
+    stack.start_service("matcher-2")  # joins the groups: the partitions are shared out
+    eventually(lambda: _ready(stack, "matcher") and _ready(stack, "matcher-2"), timeout=120)
+    people = [new_person() for _ in range(200)]
+    records = [enrolment(p) for p in people]
+    ids = [r["enrolment_id"] for r in records]
+    api.post("/v1/enrolments", json=records).raise_for_status()
+    deaths = [death_of(p) for p in people]
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps(deaths[:100]))
+    eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] >= 100, timeout=120)
+    assert _processed(stack, "matcher-2") > 0 and _processed(stack, "matcher") > 0
+
+    ingest.post("/v1/sources/death/changes", content=orjson.dumps(deaths[100:]))
+    stack.stop_service("matcher-2", kill=True)  # its partitions go to the first worker
+
+    # Its partitions' deaths alert only once their enrolments came back from the changelog.
+    try:
+        eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
+    except BaseException:
+        _explain_failure(stack, dict(zip(ids, people, strict=True)))
+        raise
+    alerts, enrolments, raised = asyncio.run(_count(stack.database_url, ids))
+    assert (alerts, enrolments, raised) == (len(ids), len(ids), len(ids))
     api.close()
     ingest.close()

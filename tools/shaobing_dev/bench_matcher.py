@@ -7,7 +7,8 @@ sustained rate is events processed over the time from the first to the last; the
 is a plain aiokafka consumer reading the same person-keyed messages in the same run. The worker's
 resident memory and the size of its state on disk are reported too, and how long the worker,
 restarted without its local state, takes to be ready again (every state read back from the
-changelog).
+changelog). `--workers N` shares the partitions among N worker processes (memory and disk are
+their sums); `--without-rules` runs with no rule and no policy in force: the machinery alone.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from shaobing_runtime.partitioning import partition_of
 
 from .bench_record import append_row, machine
 from .city import City, DeathRecord, Resident, deaths_for, enrolments_for, generate_city
-from .stack import Stack, StackConfig, free_port
+from .stack import Stack, StackConfig, answers, free_port, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _IDS = uuid.UUID("5b7c0e1a-8f0d-4a53-9d0e-3c2b1a0f9e87")
@@ -169,12 +170,34 @@ async def _raw_consume_rate(bootstrap: str, topics: tuple[str, ...], expected: i
         await consumer.stop()
 
 
-def _processed(stack: Stack) -> float:
-    text = httpx.get(f"{stack.url('matcher')}/metrics", timeout=10).text
+def _processed(stack: Stack, workers: list[str]) -> float:
     prefix = "shaobing_matcher_events_total{"
-    return sum(
-        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
-    )
+    total = 0.0
+    for worker in workers:
+        text = httpx.get(f"{stack.url(worker)}/metrics", timeout=10).text
+        lines = (line for line in text.splitlines() if line.startswith(prefix))
+        total += sum(float(line.rsplit(" ", 1)[1]) for line in lines)
+    return total
+
+
+def _start_workers(stack: Stack, workers: list[str]) -> None:
+    """The other workers, then all of them ready at once (each join moves partitions)."""
+    for worker in workers[1:]:
+        stack.start_service(worker)
+
+    def all_ready() -> bool:
+        return all(answers(f"{stack.url(w)}/readyz") for w in workers)
+
+    wait_until(all_ready, 600, "every matcher worker ready")
+
+
+def _no_rules(var: Path) -> Path:
+    """A rules directory with no rule and no policy: the matcher's machinery alone."""
+    rules = var / "no-rules"
+    rules.mkdir()
+    (rules / "verification.yaml").write_text("rules: []\n")
+    (rules / "policies.yaml").write_text("policies: []\n")
+    return rules
 
 
 def _rss_mib(pid: int) -> float:
@@ -198,39 +221,54 @@ def _recovery_seconds(stack: Stack) -> float:
     return time.perf_counter() - started
 
 
-def run(people: int, deaths: int, store: str, *, preloaded: bool = False) -> dict:
+def run(
+    people: int,
+    deaths: int,
+    store: str,
+    *,
+    preloaded: bool = False,
+    workers: int = 1,
+    rules: bool = True,
+) -> dict:
     """`preloaded`: the residents' states are written into the store before the worker starts
-    instead of their registrations being matched, and only enrolments and deaths are sent."""
+    instead of their registrations being matched, and only enrolments and deaths are sent;
+    `workers`: matcher workers sharing the partitions; without `rules`: none in force."""
     city = generate_city(people)
     enrolled = enrolments_for(city)
     registrations = [] if preloaded else _registrations(city)
     enrolments, death_messages = _enrolments(enrolled), _deaths(city, enrolled, deaths)
     members = sum(len(e.household_members) for e in enrolled)
     expected = len(registrations) + len(enrolments) + members + len(death_messages)
+    names = ["matcher", *(f"matcher-{n}" for n in range(2, workers + 1))]
     with tempfile.TemporaryDirectory() as var:
         ports = {n: free_port() for n in ("broker", "api", "ingest", "alerts", "matcher")}
+        env = {"MATCHER_STORE": store}
+        if not rules:
+            env["RULES_DIR"] = str(_no_rules(Path(var)))
         config = StackConfig(
             var_dir=Path(var),
             ports=ports,
             quiet=True,
             services=() if preloaded else ("matcher",),
-            extra_env={"MATCHER_STORE": store},
+            extra_env=env,
         )
         with Stack(config) as stack:
             if preloaded:
                 _preload(city, Path(var) / "matcher", config.partitions)
                 stack.start_service("matcher")
                 stack.wait_ready(("matcher",), timeout=600)
+            _start_workers(stack, names)
             del city
             started = time.perf_counter()
             asyncio.run(_produce(stack.bootstrap, registrations + enrolments + death_messages))
-            while _processed(stack) < expected:
+            while _processed(stack, names) < expected:
                 time.sleep(0.5)
             seconds = time.perf_counter() - started
             person_topics = (Topic.HUKOU, Topic.DEATH, Topic.PERSON_ENROLMENTS)
             person_messages = expected - len(enrolments)
             raw = asyncio.run(_raw_consume_rate(stack.bootstrap, person_topics, person_messages))
-            rss, disk = _rss_mib(stack.processes["matcher"].pid), _disk_mib(Path(var) / "matcher")
+            rss = sum(_rss_mib(stack.processes[w].pid) for w in names)
+            disk = sum(_disk_mib(Path(var) / w) for w in names)
             return {
                 "people": people,
                 "enrolments": len(enrolments),
@@ -240,8 +278,9 @@ def run(people: int, deaths: int, store: str, *, preloaded: bool = False) -> dic
                 "raw_eps": raw,
                 "rss_mib": rss,
                 "disk_mib": disk,
-                # preloaded states are not in the changelog: a rebuild from it would say nothing
-                "recovery_s": None if preloaded else _recovery_seconds(stack),
+                # preloaded states are not in the changelog: a rebuild from it would say nothing;
+                # with several workers, the others would take the restarted one's partitions
+                "recovery_s": None if preloaded or workers > 1 else _recovery_seconds(stack),
             }
 
 
@@ -270,9 +309,24 @@ def main() -> None:
         action="store_true",
         help="write the residents' states into the store first; send only enrolments and deaths",
     )
+    parser.add_argument("--workers", type=int, default=1, help="matcher workers (processes)")
+    parser.add_argument(
+        "--without-rules", action="store_true", help="no rule or policy: the machinery alone"
+    )
     args = parser.parse_args()
-    result = run(args.people, args.deaths, args.store, preloaded=args.preloaded)
+    if args.preloaded and args.workers > 1:
+        parser.error("--preloaded writes one worker's store: use it with --workers 1")
+    result = run(
+        args.people,
+        args.deaths,
+        args.store,
+        preloaded=args.preloaded,
+        workers=args.workers,
+        rules=not args.without_rules,
+    )
     flags = " --preloaded" if args.preloaded else ""
+    flags += f" --workers {args.workers}" if args.workers > 1 else ""
+    flags += " --without-rules" if args.without_rules else ""
     command = f"make bench MATCHER_ARGS='--people {args.people} --deaths {args.deaths}{flags}'"
     print(_record(result, command))
 

@@ -187,10 +187,18 @@ class Stack:
         }
 
     def start_service(self, name: str) -> None:
-        """(Re)start one service process."""
-        self.processes[name] = self.spawn(
-            name, [sys.executable, "-m", f"shaobing_{name}"], env=self.service_env(name)
-        )
+        """(Re)start one service process. `matcher-2`, `matcher-3`, …: one more matcher worker
+        in the same consumer groups, with a port and a data directory of its own (the
+        partitions are shared out among the workers)."""
+        service, _, worker = name.partition("-")
+        env = self.service_env(service)
+        if worker:
+            if service != "matcher":
+                raise ValueError(f"{name}: only the matcher runs more than one worker here")
+            port = self.config.ports.setdefault(name, free_port())
+            env |= {"MATCHER_PORT": str(port), "MATCHER_DATA_DIR": str(self.config.var_dir / name)}
+        argv = [sys.executable, "-m", f"shaobing_{service}"]
+        self.processes[name] = self.spawn(name, argv, env=env)
 
     def stop_service(self, name: str, *, kill: bool = False) -> None:
         process = self.processes.pop(name)
@@ -237,7 +245,7 @@ class Stack:
         return process
 
     def _pump(self, name: str, process: subprocess.Popen, log_path: Path) -> None:
-        prefix = f"\x1b[{COLORS[name]}m{name[:7]:>7} |\x1b[0m "
+        prefix = f"\x1b[{COLORS[name.partition('-')[0]]}m{name[:9]:>9} |\x1b[0m "
         with log_path.open("ab") as log:
             for line in process.stdout:
                 log.write(line)
