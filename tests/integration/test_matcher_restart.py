@@ -91,14 +91,29 @@ def _clients(stack: Stack) -> tuple[httpx.Client, httpx.Client]:
     return api, ingest
 
 
+def _enrolled(api: httpx.Client, n: int) -> tuple[list[str], list[str], list[dict]]:
+    """n new people, each the beneficiary of an enrolment: the people, the enrolment ids and
+    the death registrations to come."""
+    people = [new_person() for _ in range(n)]
+    records = [enrolment(p) for p in people]
+    api.post("/v1/enrolments", json=records).raise_for_status()
+    return people, [r["enrolment_id"] for r in records], [death_of(p) for p in people]
+
+
+def _each_alerted_once(stack: Stack, ids: list[str], people: list[str]) -> None:
+    """Every enrolment ends with one alert, raised once: nothing lost, nothing twice."""
+    try:
+        eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
+    except BaseException:
+        _explain_failure(stack, dict(zip(ids, people, strict=True)))
+        raise
+    assert asyncio.run(_count(stack.database_url, ids)) == (len(ids), len(ids), len(ids))
+
+
 def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(own_stack):
     stack = own_stack
     api, ingest = _clients(stack)
-    people = [new_person() for _ in range(240)]
-    records = [enrolment(p) for p in people]
-    ids = [r["enrolment_id"] for r in records]
-    api.post("/v1/enrolments", json=records).raise_for_status()
-    deaths = [death_of(p) for p in people]
+    people, ids, deaths = _enrolled(api, 240)
     ingest.post("/v1/sources/death/changes", content=orjson.dumps(deaths[:80]))
     eventually(lambda: asyncio.run(_count(stack.database_url, ids))[0] > 0)
 
@@ -109,13 +124,7 @@ def test_matcher_killed_mid_stream_loses_and_duplicates_nothing(own_stack):
     stack.wait_ready(("matcher",))
 
     # Deaths after the restart only alert if the enrolments came back from the changelog.
-    try:
-        eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
-    except BaseException:
-        _explain_failure(stack, dict(zip(ids, people, strict=True)))
-        raise
-    alerts, enrolments, raised = asyncio.run(_count(stack.database_url, ids))
-    assert (alerts, enrolments, raised) == (len(ids), len(ids), len(ids))
+    _each_alerted_once(stack, ids, people)
     api.close()
     ingest.close()
 
@@ -193,11 +202,7 @@ def test_two_workers_share_the_partitions_and_one_takes_over_from_the_other_kill
     api, ingest = _clients(stack)
     stack.start_service("matcher-2")  # joins the groups: the partitions are shared out
     eventually(lambda: _ready(stack, "matcher") and _ready(stack, "matcher-2"), timeout=120)
-    people = [new_person() for _ in range(200)]
-    records = [enrolment(p) for p in people]
-    ids = [r["enrolment_id"] for r in records]
-    api.post("/v1/enrolments", json=records).raise_for_status()
-    deaths = [death_of(p) for p in people]
+    people, ids, deaths = _enrolled(api, 200)
     ingest.post("/v1/sources/death/changes", content=orjson.dumps(deaths[:100]))
     eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] >= 100, timeout=120)
     assert _processed(stack, "matcher-2") > 0 and _processed(stack, "matcher") > 0
@@ -206,12 +211,6 @@ def test_two_workers_share_the_partitions_and_one_takes_over_from_the_other_kill
     stack.stop_service("matcher-2", kill=True)  # its partitions go to the first worker
 
     # Its partitions' deaths alert only once their enrolments came back from the changelog.
-    try:
-        eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] == len(ids), timeout=120)
-    except BaseException:
-        _explain_failure(stack, dict(zip(ids, people, strict=True)))
-        raise
-    alerts, enrolments, raised = asyncio.run(_count(stack.database_url, ids))
-    assert (alerts, enrolments, raised) == (len(ids), len(ids), len(ids))
+    _each_alerted_once(stack, ids, people)
     api.close()
     ingest.close()

@@ -210,6 +210,10 @@ class BatchedStream:
         finally:
             await reader.stop()
 
+    def _assigned(self) -> set[int]:
+        """The partition numbers this worker holds now."""
+        return {tp.partition for tp in self._consumer.assignment()}
+
     def _new_consumer(self, **options) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,

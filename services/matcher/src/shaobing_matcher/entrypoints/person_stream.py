@@ -86,10 +86,12 @@ class PersonStream(BatchedStream):
         clock = clock_now(self.settings)
         book, sent = RuleBook.on(self._current_rules(), clock), 0
         sweep = partial(swept, book=book, clock=clock, resend=resend)
-        for partition in sorted({tp.partition for tp in self._consumer.assignment()}):
+        for partition in sorted(self._assigned()):
             keys = (key for key, _ in self._store.items(partition))
             while chunk := list(islice(keys, SWEEP_CHUNK)):
                 async with self._lock:
+                    if partition not in self._assigned():
+                        break  # revoked meanwhile: its new owner sweeps it
                     sent += await self._sweep_chunk(partition, chunk, sweep)
         metrics.TICKS.inc()
         log.info("sweep_done", messages=sent, resend=resend)
@@ -100,17 +102,14 @@ class PersonStream(BatchedStream):
     ) -> int:
         """Some persons swept: their states read again (a batch may have changed them since
         the keys were listed), what is new sent, then the states that changed stored."""
-        if partition not in {tp.partition for tp in self._consumer.assignment()}:
-            return 0  # revoked meanwhile: its new owner sweeps it
-        changed, sent = {}, 0
+        changed, outcomes, sent = {}, [], 0
         try:
             for key, raw in zip(keys, self._store.get_many(partition, keys), strict=True):
                 if raw is None:
                     continue
                 state = decode_state(raw)
-                outcome = sweep(state)
+                outcomes.append(outcome := sweep(state))
                 sent += await add_outcome(self._outbox, key, outcome)
-                metrics.count_outcome(outcome)
                 if outcome.state != state:
                     changed[key] = encode_state(outcome.state)
             await self._outbox.send()
@@ -118,6 +117,8 @@ class PersonStream(BatchedStream):
         except Exception:
             self._outbox = RecordBatches(self._outbox.producer)  # nothing half-queued stays
             raise
+        for outcome in outcomes:
+            metrics.count_outcome(outcome)
         return sent
 
     def _current_rules(self) -> RuleSet:
