@@ -13,6 +13,8 @@ that lost what it had (docs/operations.md).
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from msgspec.structs import replace
 
 from shaobing_contracts.codec import AnyPersonEvent
@@ -41,13 +43,15 @@ def settle(
     a passing day brings are the daily sweep's."""
     if after == before:
         return None
-    return news(before, reevaluate(after, book, clock, spouse_notices(before, after, clock.now)))
+    notices, sent = spouse_notices(before, after, clock.now), before.notified if before else ()
+    return news(before, reevaluate(after, book, clock, notices, sent))
 
 
 def swept(state: PersonState, book: RuleBook, clock: Clock, *, resend: bool = False) -> Outcome:
     """The daily sweep over a stored state: what a passing day or a new rule version brings
     (everything that holds, with `resend`)."""
-    return news(None if resend else state, reevaluate(state, book, clock))
+    before = None if resend else state
+    return news(before, reevaluate(state, book, clock, sent=before.notified if before else ()))
 
 
 def news(before: PersonState | None, outcome: Outcome) -> Outcome:
@@ -75,13 +79,18 @@ def news(before: PersonState | None, outcome: Outcome) -> Outcome:
 
 
 def reevaluate(
-    state: PersonState, book: RuleBook, clock: Clock, notices: list[SpouseDeathNoted] | None = None
+    state: PersonState,
+    book: RuleBook,
+    clock: Clock,
+    notices: list[SpouseDeathNoted] | None = None,
+    sent: Container[str] = (),
 ) -> Outcome:
     """The rules and policies in force over the state as it is: after an event, and for every
-    person when a day passes or the rules change (`notices`: what to tell the spouse)."""
+    person when a day passes or the rules change (`notices`: what to tell the spouse; `sent`:
+    the notifications not to build again)."""
     scope = base_scope(state, book, clock)  # converted for CEL once for rules and policies
     outcome = evaluate(state, book, clock, scope)
-    found, failures = notifications(outcome.state, book, clock, scope)
+    found, failures = notifications(outcome.state, book, clock, scope, sent)
     return Outcome(  # not dataclasses.replace: twice as slow, once per person
         outcome.state,
         outcome.raised,

@@ -9,7 +9,7 @@ and a repeat after a crash is absorbed downstream.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.name_ids import name_id
@@ -32,17 +32,22 @@ def notification_id(policy_id: str, id_number: str, period: str) -> uuid.UUID:
 
 
 def notifications(
-    state: PersonState, book: RuleBook, clock: Clock, scope: Scope | None = None
+    state: PersonState,
+    book: RuleBook,
+    clock: Clock,
+    scope: Scope | None = None,
+    sent: Container[str] = (),
 ) -> tuple[list[NotificationRaised], list[RuleFailed]]:
-    """Every notification the person's state calls for today, and the policies that failed
-    (`scope`: the person's base_scope, when the caller has it already)."""
+    """Every notification the person's state calls for today but those of the ids `sent`
+    (not built again: a sweep over people notified before builds nothing), and the policies
+    that failed (`scope`: the person's base_scope, when the caller has it already)."""
     scope = scope or base_scope(state, book, clock)
     scope.set(threshold=book.thresholds_for(scope["person"]["area_code"]))
     found: dict[uuid.UUID, NotificationRaised] = {}
     failures: list[RuleFailed] = []
     for policy in book.policies_in_order:
         try:
-            for notification in _of_policy(state, policy, scope, book, clock):
+            for notification in _of_policy(state, policy, scope, book, clock, sent):
                 found[notification.id] = notification
         except RuleFailed as failure:
             failures.append(failure)
@@ -50,7 +55,12 @@ def notifications(
 
 
 def _of_policy(
-    state: PersonState, policy: Rule, scope: Scope, book: RuleBook, clock: Clock
+    state: PersonState,
+    policy: Rule,
+    scope: Scope,
+    book: RuleBook,
+    clock: Clock,
+    sent: Container[str],
 ) -> Iterator[NotificationRaised]:
     definition = policy.definition
     links: list[EnrolmentLink | None] = [None]
@@ -65,7 +75,7 @@ def _of_policy(
             if fact is not None:
                 scope.set(fact=fact.variables)
             if policy.holds(scope):
-                notification = _notification(state, policy, link, fact, scope, clock)
+                notification = _notification(state, policy, link, fact, scope, clock, sent)
                 if notification is not None:
                     yield notification
 
@@ -77,6 +87,7 @@ def _notification(
     fact: Fact | None,
     variables: Scope,
     clock: Clock,
+    sent: Container[str],
 ) -> NotificationRaised | None:
     definition = policy.definition
     recipient = state.spouse() if definition.notify is Recipient.SPOUSE else state.id_number
@@ -85,10 +96,13 @@ def _notification(
     if recipient is None or area is None:  # nobody to contact, or nobody to contact them
         return None
     period = policy.period(variables)
+    notification = notification_id(definition.id, recipient, period)
+    if str(notification) in sent:
+        return None
     evidence = fact.cited() if fact else _registered(state)
     zh, en = policy.explain(variables)
     return NotificationRaised(
-        id=notification_id(definition.id, recipient, period),
+        id=notification,
         policy_id=definition.id,
         policy_version=definition.version,
         benefit=definition.benefit,
