@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from shaobing_contracts.death import SpouseDeathNoted
 
-from .person import PersonState, cited
+from .person import DeathFact, PersonState, cited
 
 
 def spouse_notices(
@@ -31,7 +31,7 @@ def spouse_notices(
     return [notice]
 
 
-def _in_order(state: PersonState) -> list:
+def _in_order(state: PersonState) -> list[DeathFact]:
     return sorted(state.deaths.values(), key=lambda d: d.date_of_death)
 
 
