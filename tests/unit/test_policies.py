@@ -204,6 +204,18 @@ CARE_VISIT_CASES = {
         [*OLD_AND_MARRIED, told(OLD_SPOUSE, YOUNGER_SPOUSE)],
         set(),
     ),
+    "a spouse of 82 registered in another district": (
+        [
+            registered(OLD_SPOUSE, "320102003004"),
+            married(OLD_SPOUSE, spouse=YOUNG),
+            told(OLD_SPOUSE, YOUNG),
+        ],
+        set(),  # not ours to visit
+    ),
+    "a spouse of 82 who moved out": (
+        [*OLD_AND_MARRIED, moved_out(OLD_SPOUSE), told(OLD_SPOUSE, YOUNG)],
+        set(),
+    ),
     "a spouse of 82 with no household registration known": (
         [married(OLD_SPOUSE, spouse=YOUNG), told(OLD_SPOUSE, YOUNG)],
         set(),  # no area to route it to
