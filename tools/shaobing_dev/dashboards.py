@@ -140,7 +140,7 @@ def overview() -> Dashboard:
         )
         .with_panel(
             _series(
-                "Rules: conditions evaluated and alerts raised",
+                "Rules and policies: conditions evaluated, alerts raised, people notified",
                 "ops",
                 (
                     "sum by (rule_id) (rate(shaobing_matcher_rule_evaluations_total[5m]))",
@@ -149,6 +149,10 @@ def overview() -> Dashboard:
                 (
                     "sum by (rule_id) (rate(shaobing_matcher_alerts_raised_total[5m]))",
                     "raised {{rule_id}}",
+                ),
+                (
+                    "sum by (policy_id) (rate(shaobing_matcher_notifications_sent_total[5m]))",
+                    "notified {{policy_id}}",
                 ),
             )
         )
