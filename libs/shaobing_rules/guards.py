@@ -5,7 +5,7 @@ operand is an error), so a conjunct of the shape `var.field OP literal`, `var.fi
 `!var.field`, checked on the Python values, can refuse a condition without converting the
 person for CEL, which costs more than the rest of the evaluation: most residents are far from
 every age a policy looks for. A guard only ever refuses: when a value is missing, or of another
-type than the literal, it says nothing and CEL decides.
+type than the literal, or its variable is not a dict, it says nothing and CEL decides.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def guard_of(expression: str) -> Guard | None:
 
     def guard(variables: Mapping[str, Any]) -> bool:
         for name, field, test in checks:
-            value = variables.get(name)
-            if isinstance(value, Mapping) and field in value and test(value[field]) is False:
+            value = variables.get(name)  # the matcher's variables are dicts (others: no say)
+            if type(value) is dict and field in value and test(value[field]) is False:
                 return False
         return True
 

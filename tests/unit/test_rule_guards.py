@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -47,6 +48,7 @@ def test_the_guard_refuses_on_a_false_conjunct_and_says_nothing_on_other_types()
     assert not guard({"p": {"alive": True, "status": "ACTIVE", "age": 30, "moved": False}})
     assert not guard({"p": {"alive": True, "status": "ACTIVE", "age": 85, "moved": True}})
     assert guard({"p": {"alive": 1, "status": None, "age": 30.0}})  # CEL decides those
+    assert guard({"p": MappingProxyType({"age": 30})})  # not a dict, as the matcher's are
     assert guard({})
 
 
