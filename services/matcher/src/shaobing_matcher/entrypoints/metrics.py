@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import structlog
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from shaobing_rules.rule_set import RuleSet
 
@@ -32,6 +32,10 @@ NOTIFIED = Counter(
 )
 TICKS = Counter(
     "shaobing_matcher_sweeps_total", "Sweeps of the rules and policies over every person done"
+)
+SWEPT_AT = Gauge(
+    "shaobing_matcher_sweep_completed_timestamp_seconds",
+    "When this worker last finished a sweep of its partitions (Unix time; 0: none since start)",
 )
 FAILED = Counter(
     "shaobing_matcher_dead_letters_total", "Events the matcher dead-lettered", ["topic"]

@@ -94,6 +94,7 @@ class PersonStream(BatchedStream):
                         break  # revoked meanwhile: its new owner sweeps it
                     sent += await self._sweep_chunk(partition, chunk, sweep)
         metrics.TICKS.inc()
+        metrics.SWEPT_AT.set_to_current_time()
         log.info("sweep_done", messages=sent, resend=resend)
         return sent
 
