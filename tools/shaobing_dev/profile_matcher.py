@@ -25,12 +25,10 @@ from datetime import UTC, date, datetime
 from pydantic import BaseModel
 
 from shaobing_contracts.codec import encode
-from shaobing_matcher.domain.batch import BatchResult, Matched, match_batch
+from shaobing_matcher.domain.batch import BatchResult, match_batch, sweep_batch
 from shaobing_matcher.domain.clock import Clock
 from shaobing_matcher.domain.evaluation import RuleBook
-from shaobing_matcher.domain.matching import swept
 from shaobing_matcher.domain.membership import person_enrolments
-from shaobing_matcher.domain.person import decode_state, encode_state
 from shaobing_rules.files import RuleFiles
 
 from .bench_matcher import death_registered, enrolment_recorded, person_registered
@@ -140,14 +138,8 @@ def main() -> None:
 
 def _sweep(stored: dict[bytes, bytes], book: RuleBook) -> BatchResult:
     """The daily sweep of the same day over every state (PersonStream.sweep without Kafka)."""
-    result = BatchResult()
     gc.disable()
-    for key, raw in stored.items():
-        state = decode_state(raw)
-        outcome = swept(state, book, CLOCK)
-        if outcome.state != state:
-            result.states[key] = encode_state(outcome.state)
-        result.matched.append(Matched(key, outcome, ()))
+    result = sweep_batch(list(stored), _reader(stored), book, CLOCK)
     gc.enable()
     return result
 

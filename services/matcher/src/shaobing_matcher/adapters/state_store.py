@@ -2,7 +2,7 @@
 (RocksDB) or in memory; one store per batched stream.
 
 Keys are the partition (two bytes) then the state's key (the person's, the enrolment's), so one
-partition's states can be read in order by the daily sweep; beside them, per partition, the
+partition's keys can be listed in order by the daily sweep; beside them, per partition, the
 offset of the last changelog record the states include, written in the same atomic batch:
 recovery reads the changelog from there.
 """
@@ -35,7 +35,7 @@ class StateStore(Protocol):
 
     def changelog_offset(self, partition: int) -> int | None: ...
 
-    def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]: ...
+    def keys(self, partition: int) -> Iterator[bytes]: ...
 
     def close(self) -> None: ...
 
@@ -81,12 +81,12 @@ class RocksStore:
         stored = self._db.get(_offset_key(partition))
         return None if stored is None else int.from_bytes(stored, "big", signed=True)
 
-    def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
+    def keys(self, partition: int) -> Iterator[bytes]:
         prefix = _prefix(partition)
-        for key, value in self._db.items(from_key=prefix):
+        for key in self._db.keys(from_key=prefix):
             if not key.startswith(prefix):
                 return
-            yield key[2:], value
+            yield key[2:]
 
     def close(self) -> None:
         self._db.close()
@@ -110,8 +110,8 @@ class MemoryStore:
     def changelog_offset(self, partition: int) -> int | None:
         return self._offsets.get(partition)
 
-    def items(self, partition: int) -> Iterator[tuple[bytes, bytes]]:
-        yield from list(self._states.get(partition, {}).items())
+    def keys(self, partition: int) -> Iterator[bytes]:
+        yield from list(self._states.get(partition, {}))
 
     def close(self) -> None:
         self._states.clear()

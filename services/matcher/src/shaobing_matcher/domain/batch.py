@@ -3,7 +3,8 @@ rules and policies evaluated once per person, and only where the batch changed t
 
 A message that cannot be decoded or folded is set aside with its error (the caller dead-letters
 it) and the person's other events go on; if the evaluation fails, all of the person's events are
-set aside and their state stays as it was.
+set aside and their state stays as it was. `sweep_batch` is the daily sweep's counterpart: some
+stored states, no events.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shaobing_contracts.codec import decode_person_event
 from .clock import Clock
 from .evaluation import Outcome, RuleBook
 from .facts import fold
-from .matching import settle
+from .matching import settle, swept
 from .person import PersonState, decode_state, encode_state
 
 Headers = Sequence[tuple[str, bytes]]
@@ -96,3 +97,25 @@ def _match_person(
     if outcome is not None:
         result.states[key] = encode_state(outcome.state)
         result.matched.append(Matched(key, outcome, folded[-1].headers))
+
+
+def sweep_batch(
+    keys: list[bytes],
+    stored: Callable[[list[bytes]], list[bytes | None]],
+    book: RuleBook,
+    clock: Clock,
+    *,
+    resend: bool = False,
+) -> BatchResult:
+    """The daily sweep over some persons' stored states (one multi-get): what is new to send
+    (everything that holds, with `resend`) and the states that now remember it."""
+    result = BatchResult()
+    for key, raw in zip(keys, stored(keys), strict=True):
+        if raw is None:
+            continue
+        state = decode_state(raw)
+        outcome = swept(state, book, clock, resend=resend)
+        if outcome.state != state:
+            result.states[key] = encode_state(outcome.state)
+        result.matched.append(Matched(key, outcome, ()))
+    return result

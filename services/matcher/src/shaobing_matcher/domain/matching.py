@@ -43,28 +43,30 @@ def settle(
     a passing day brings are the daily sweep's."""
     if after == before:
         return None
-    notices, sent = spouse_notices(before, after, clock.now), before.notified if before else ()
-    return news(before, reevaluate(after, book, clock, notices, sent))
+    return news(before, after, book, clock, spouse_notices(before, after, clock.now))
 
 
 def swept(state: PersonState, book: RuleBook, clock: Clock, *, resend: bool = False) -> Outcome:
     """The daily sweep over a stored state: what a passing day or a new rule version brings
     (everything that holds, with `resend`)."""
-    before = None if resend else state
-    return news(before, reevaluate(state, book, clock, sent=before.notified if before else ()))
+    return news(None if resend else state, state, book, clock)
 
 
-def news(before: PersonState | None, outcome: Outcome) -> Outcome:
-    """What of `outcome` was not sent for the `before` state (None: everything); its state
-    remembers the notifications sent."""
-    if before is None:
-        raised, withdrawn, notified = outcome.raised, outcome.withdrawn, []
-    else:
-        raised = [a for a in outcome.raised if str(a.id) not in before.raised]
-        withdrawn = [w for w in outcome.withdrawn if str(w.id) not in before.withdrawn]
-        notified = before.notified  # a few ids at most
-    found = [n for n in outcome.notifications if str(n.id) not in notified]
-    state = outcome.state
+def news(
+    before: PersonState | None,
+    state: PersonState,
+    book: RuleBook,
+    clock: Clock,
+    notices: list[SpouseDeathNoted] | None = None,
+) -> Outcome:
+    """What `state` calls for that was not sent for the `before` state (None: everything): the
+    notifications sent are not even built again; the outcome's state remembers the new ones."""
+    outcome = reevaluate(state, book, clock, notices, before.notified if before else ())
+    raised, withdrawn = outcome.raised, outcome.withdrawn
+    if before is not None:
+        raised = [a for a in raised if str(a.id) not in before.raised]
+        withdrawn = [w for w in withdrawn if str(w.id) not in before.withdrawn]
+    found, state = outcome.notifications, outcome.state
     if found:
         state = replace(state, notified=sorted({*state.notified, *(str(n.id) for n in found)}))
     return Outcome(

@@ -4,11 +4,12 @@ what the hot path (person_stream.py) and the enrolment fan-out (enrolment_fan_ou
 faust's stream machinery costs about 60 µs a message whatever an agent does, and a faust table
 fills at about 1,800 writes a second, so the matcher reads with aiokafka directly (hosted by the
 faust worker as services, beside the web pages, timers and crontab). Per batch, at least once and
-in this order (`_process`, one place for both streams): each partition's records go through the
-subclass's pure step with its states read in one multi-get, what they give is sent as record
-batches and acknowledged, then `_persist`: the changed states to the changelog (acknowledged),
-then to the store, then the offsets committed. A crash at any point redoes the batch, and what
-it sends again is absorbed downstream (deterministic ids, idempotent folds).
+in this order (`_deliver`, one place for both streams and for the hot path's daily sweep): each
+partition's records go through the subclass's pure step with its states read in one multi-get,
+what they give is sent as record batches and acknowledged, then the changed states go to the
+changelog (acknowledged), then to the store, then the offsets are committed. A crash at any point
+redoes the batch, and what it sends again is absorbed downstream (deterministic ids, idempotent
+folds).
 """
 
 from __future__ import annotations
@@ -133,17 +134,26 @@ class BatchedStream:
 
     async def _process(self, batch: Batch) -> None:
         """Each partition's records through the subclass's step (its states read in one
-        multi-get); what they give queued, sent and acknowledged; then `_persist`; then
-        counted. The order is what makes a redone batch safe (see the module docstring)."""
+        multi-get), then delivered with the batch's offsets."""
         step = self._step()
         results = {}
         for p, records in _by_partition(batch).items():
             results[p] = step(records, partial(self._store.get_many, p))
             await asyncio.sleep(0)  # heartbeats, timers and the web pages between partitions
+        await self._deliver(results, {tp: records[-1].offset + 1 for tp, records in batch.items()})
+
+    async def _deliver(
+        self, results: Mapping[int, Any], offsets: Mapping[TopicPartition, int] | None = None
+    ) -> None:
+        """The partitions' results in the order that makes a redo safe: what they give queued,
+        sent and acknowledged; then the changed states to the changelog (acknowledged) and the
+        store; then the batch's `offsets` committed (none for a sweep); then counted."""
         for result in results.values():
             await self._queue(result)
         await self._outbox.send()
-        await self._persist(batch, {p: self._changed(r) for p, r in results.items()})
+        await self._store_states({p: self._changed(r) for p, r in results.items()})
+        if offsets:
+            await self._consumer.commit(offsets)
         for result in results.values():
             self._count(result)
 
@@ -162,12 +172,6 @@ class BatchedStream:
     def _count(self, result: Any) -> None:
         """A partition's result in the metrics, once it is persisted."""
         raise NotImplementedError
-
-    async def _persist(self, batch: Batch, states: Mapping[int, Mapping[bytes, bytes]]) -> None:
-        """Once what the batch gave is acknowledged: the changed states stored, then the
-        batch's offsets committed."""
-        await self._store_states(states)
-        await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
 
     async def _store_states(self, states: Mapping[int, Mapping[bytes, bytes]]) -> None:
         """The changed states (per partition) to the changelog, acknowledged; then to the store

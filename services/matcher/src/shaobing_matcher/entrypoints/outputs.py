@@ -13,9 +13,9 @@ from . import metrics
 
 async def add_outcome(
     outbox: RecordBatches, key: bytes, outcome: Outcome, headers: Headers = ()
-) -> int:
-    """Queue the alerts that hold, the withdrawals still standing, the notifications due and
-    what the spouse is to be told; returns how many alerts and notifications."""
+) -> None:
+    """Queue the outcome's alerts, withdrawals and notifications (what is new: `matching.news`)
+    and what the spouse is to be told."""
     for alert in [*outcome.raised, *outcome.withdrawn]:
         await outbox.add(Topic.ALERTS, key, encode(alert), headers=headers)
     for notification in outcome.notifications:  # to the person to contact (a spouse, maybe)
@@ -24,6 +24,10 @@ async def add_outcome(
     for notice in outcome.spouse_notices:
         to = notice.id_number.encode()
         await outbox.add(Topic.SPOUSE_DEATHS, to, encode(notice), headers=headers)
+
+
+def sent_for(outcome: Outcome) -> int:
+    """How many alerts, withdrawals and notifications the outcome sends."""
     return len(outcome.raised) + len(outcome.withdrawn) + len(outcome.notifications)
 
 

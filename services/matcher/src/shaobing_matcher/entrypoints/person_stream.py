@@ -26,14 +26,12 @@ from shaobing_rules.rule_set import RuleSet
 from shaobing_runtime.record_batches import RecordBatches
 
 from ..config import MatcherSettings
-from ..domain.batch import BatchResult, Record, match_batch
+from ..domain.batch import BatchResult, Record, match_batch, sweep_batch
 from ..domain.clock import Clock
-from ..domain.evaluation import Outcome, RuleBook
-from ..domain.matching import swept
-from ..domain.person import PersonState, decode_state, encode_state
+from ..domain.evaluation import RuleBook
 from . import metrics
 from .batched_stream import BatchedStream, Stored
-from .outputs import add_outcome, count_result
+from .outputs import add_outcome, count_result, sent_for
 
 log = structlog.get_logger()
 PERSON_TOPICS = (
@@ -81,45 +79,28 @@ class PersonStream(BatchedStream):
     async def sweep(self, *, resend: bool = False) -> int:
         """The rules and policies over every person of this worker's partitions: what a day or
         a new rule version brings is sent (everything that holds, with `resend`) and the states
-        remembering it stored, a chunk at a time between the batches; returns how many
-        messages were sent."""
+        remembering it stored, a chunk at a time between the batches (each chunk's states read
+        when it is its turn: a batch may have changed them); returns how many messages were
+        sent."""
         clock = clock_now(self.settings)
-        book, sent = RuleBook.on(self._current_rules(), clock), 0
-        sweep = partial(swept, book=book, clock=clock, resend=resend)
+        sweep = partial(sweep_batch, book=RuleBook.on(self._current_rules(), clock), clock=clock)
+        sent = 0
         for partition in sorted(self._assigned()):
-            keys = (key for key, _ in self._store.items(partition))
+            keys = self._store.keys(partition)
             while chunk := list(islice(keys, SWEEP_CHUNK)):
                 async with self._lock:
                     if partition not in self._assigned():
                         break  # revoked meanwhile: its new owner sweeps it
-                    sent += await self._sweep_chunk(partition, chunk, sweep)
+                    result = sweep(chunk, partial(self._store.get_many, partition), resend=resend)
+                    try:
+                        await self._deliver({partition: result})
+                    except Exception:
+                        self._outbox = RecordBatches(self._outbox.producer)  # nothing half-queued
+                        raise
+                sent += sum(sent_for(m.outcome) for m in result.matched)
         metrics.TICKS.inc()
         metrics.SWEPT_AT.set_to_current_time()
         log.info("sweep_done", messages=sent, resend=resend)
-        return sent
-
-    async def _sweep_chunk(
-        self, partition: int, keys: list[bytes], sweep: Callable[[PersonState], Outcome]
-    ) -> int:
-        """Some persons swept: their states read again (a batch may have changed them since
-        the keys were listed), what is new sent, then the states that changed stored."""
-        changed, outcomes, sent = {}, [], 0
-        try:
-            for key, raw in zip(keys, self._store.get_many(partition, keys), strict=True):
-                if raw is None:
-                    continue
-                state = decode_state(raw)
-                outcomes.append(outcome := sweep(state))
-                sent += await add_outcome(self._outbox, key, outcome)
-                if outcome.state != state:
-                    changed[key] = encode_state(outcome.state)
-            await self._outbox.send()
-            await self._store_states({partition: changed})
-        except Exception:
-            self._outbox = RecordBatches(self._outbox.producer)  # nothing half-queued stays
-            raise
-        for outcome in outcomes:
-            metrics.count_outcome(outcome)
         return sent
 
     def _current_rules(self) -> RuleSet:
