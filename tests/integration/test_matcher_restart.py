@@ -12,6 +12,7 @@ import httpx
 import orjson
 import pytest
 
+from shaobing_dev.bench_matcher import events_processed
 from shaobing_dev.stack import Stack, StackConfig, answers, free_port
 from shaobing_runtime.access import Role
 
@@ -187,12 +188,6 @@ def test_fan_out_killed_mid_stream_still_tells_a_member_who_left_after_the_resta
     ingest.close()
 
 
-def _processed(stack: Stack, worker: str) -> float:
-    text = httpx.get(f"{stack.url(worker)}/metrics", timeout=10).text
-    lines = (x for x in text.splitlines() if x.startswith("shaobing_matcher_events_total{"))
-    return sum(float(x.rsplit(" ", 1)[1]) for x in lines)
-
-
 def _ready(stack: Stack, worker: str) -> bool:
     return answers(f"{stack.url(worker)}/readyz")
 
@@ -205,7 +200,7 @@ def test_two_workers_share_the_partitions_and_one_takes_over_from_the_other_kill
     people, ids, deaths = _enrolled(api, 200)
     ingest.post("/v1/sources/death/changes", content=orjson.dumps(deaths[:100]))
     eventually(lambda: asyncio.run(_count(stack.database_url, ids))[1] >= 100, timeout=120)
-    assert _processed(stack, "matcher-2") > 0 and _processed(stack, "matcher") > 0
+    assert events_processed(stack, ["matcher-2"]) > 0 and events_processed(stack, ["matcher"]) > 0
 
     ingest.post("/v1/sources/death/changes", content=orjson.dumps(deaths[100:]))
     stack.stop_service("matcher-2", kill=True)  # its partitions go to the first worker

@@ -170,7 +170,8 @@ async def _raw_consume_rate(bootstrap: str, topics: tuple[str, ...], expected: i
         await consumer.stop()
 
 
-def _processed(stack: Stack, workers: list[str]) -> float:
+def events_processed(stack: Stack, workers: list[str]) -> float:
+    """Events the matcher workers have processed, by their metrics."""
     prefix = "shaobing_matcher_events_total{"
     total = 0.0
     for worker in workers:
@@ -261,7 +262,7 @@ def run(
             del city
             started = time.perf_counter()
             asyncio.run(_produce(stack.bootstrap, registrations + enrolments + death_messages))
-            while _processed(stack, names) < expected:
+            while events_processed(stack, names) < expected:
                 time.sleep(0.5)
             seconds = time.perf_counter() - started
             person_topics = (Topic.HUKOU, Topic.DEATH, Topic.PERSON_ENROLMENTS)
