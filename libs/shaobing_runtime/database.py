@@ -29,11 +29,34 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(database_url: str, *, max_size: int = 10) -> asyncpg.Pool:
-    """A pool whose json/jsonb columns read and write Python values."""
+async def create_pool(
+    database_url: str, *, max_size: int = 10, application_name: str = "shaobing"
+) -> asyncpg.Pool:
+    """A pool whose json/jsonb columns read and write Python values; its sessions carry the
+    service's name (pg_stat_activity, the server's logs)."""
     return await asyncpg.create_pool(
-        database_url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=60,
+        server_settings={"application_name": application_name},
     )
+
+
+# SQLSTATE classes after which the same work may well succeed if tried again: the connection
+# (08), the operator (57: shutdown, starting up, a statement or lock timeout), resources (53),
+# a rolled-back transaction (40: deadlock, serialization); and a lock not available now.
+_TRANSIENT_STATES = ("08", "57", "53", "40", "55P03")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the database may answer if asked again: it is away, restarting or busy, or the
+    connection broke; not a query or a value it refuses."""
+    if isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError):
+        return True
+    state = getattr(exc, "sqlstate", None) or ""
+    return isinstance(exc, asyncpg.PostgresError) and state.startswith(_TRANSIENT_STATES)
 
 
 @asynccontextmanager

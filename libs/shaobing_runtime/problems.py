@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .database import is_transient
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -50,6 +52,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = field_errors(list(exc.errors()))
         fields = ", ".join(e["field"] for e in errors)
         return problem(422, "Invalid request", f"invalid field(s): {fields}", errors=errors)
+
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        """The database is away, restarting or held by a lock: nothing of the request was
+        stored; the same request later will be (Debezium Server retries any non-2xx)."""
+        if not is_transient(exc):
+            raise exc
+        response = problem(
+            503,
+            "Service Unavailable",
+            f"the database cannot be reached now ({type(exc).__name__}): nothing was stored, "
+            "send it again",
+        )
+        response.headers["retry-after"] = "5"
+        return response
+
+    for kind in (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+        app.add_exception_handler(kind, _unavailable)
 
     @app.exception_handler(asyncpg.DataError)
     async def _unstorable(_: Request, exc: asyncpg.DataError) -> JSONResponse:

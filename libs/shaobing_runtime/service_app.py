@@ -18,29 +18,40 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .database import create_pool
-from .event_log import Relay, prune_forever
+from .event_log import prune_forever
+from .health import Degraded
 from .kafka import client_options, start_producer
 from .logging import correlation_id
+from .periodic import every
 from .problems import RefuseNulInQuery, install_problem_handlers
+from .relay import Relay
 from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+CHECK_SECONDS = 3.0  # a check that takes longer fails: /readyz answers within seconds, always
 
 
 def create_service_app(
     title: str,
     *,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]],
-    readiness: dict[str, ReadinessCheck],
+    dependencies: dict[str, ReadinessCheck],
+    checks: dict[str, ReadinessCheck] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz (running every check) and /metrics."""
+    """A FastAPI app with /healthz, /readyz and /metrics.
+
+    /readyz runs the checks of the `dependencies` (also published as `shaobing_dependency_up`
+    every 15 s) and the service's own `checks` (its consumer, its relay): 503 naming each that
+    failed, and why; a check raising `Degraded` is reported under `degraded` without making the
+    service unready."""
+    everything = {**dependencies, **(checks or {})}
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[None]:
         async with lifespan(app):
             _tune_gc()
-            probing = asyncio.create_task(_probe_forever(readiness))
+            probing = asyncio.create_task(_probe_forever(dependencies))
             yield
             probing.cancel()
 
@@ -54,22 +65,35 @@ def create_service_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        failures = {}
-        for name, check in readiness.items():
-            try:
-                await check()
-            except Exception as exc:
-                failures[name] = str(exc) or type(exc).__name__
+        found = await asyncio.gather(*(_outcome(check) for check in everything.values()))
+        outcomes = dict(zip(everything, found, strict=True))
+        failures = {n: why for n, (degraded, why) in outcomes.items() if why and not degraded}
+        degraded = {n: why for n, (is_degraded, why) in outcomes.items() if is_degraded}
+        body: dict[str, Any] = {"status": "unavailable" if failures else "ready"}
+        body |= {"failures": failures} if failures else {}
+        body |= {"degraded": degraded} if degraded else {}
         if failures:
             structlog.get_logger().warning("not_ready", failures=failures)
-            return JSONResponse({"status": "unavailable", "failures": failures}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        return JSONResponse(body, status_code=503 if failures else 200)
 
     _require_bearer_in_openapi(app)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, include_in_schema=False
     )
     return app
+
+
+async def _outcome(check: ReadinessCheck) -> tuple[bool, str | None]:
+    """(degraded, why) of one check: (False, None) when it passes."""
+    try:
+        await asyncio.wait_for(check(), CHECK_SECONDS)
+    except Degraded as exc:
+        return True, str(exc)
+    except TimeoutError:
+        return False, f"no answer within {CHECK_SECONDS:.0f} s"
+    except Exception as exc:
+        return False, str(exc) or type(exc).__name__
+    return False, None
 
 
 DEPENDENCY_UP = prometheus_client.Gauge(
@@ -79,15 +103,12 @@ DEPENDENCY_UP = prometheus_client.Gauge(
 )
 
 
-async def _probe_forever(readiness: dict[str, ReadinessCheck], every: float = 15) -> None:
-    """The readiness checks as metrics: a database that went away shows on the dashboards."""
+async def _probe_forever(dependencies: dict[str, ReadinessCheck], every: float = 15) -> None:
+    """The dependencies' checks as metrics: a database that went away shows on the dashboards."""
     while True:
-        for name, check in readiness.items():
-            try:
-                await asyncio.wait_for(check(), timeout=10)
-                DEPENDENCY_UP.labels(name).set(1)
-            except Exception:  # any failure of a check is "down"; /readyz says why
-                DEPENDENCY_UP.labels(name).set(0)
+        for name, check in dependencies.items():
+            degraded, why = await _outcome(check)
+            DEPENDENCY_UP.labels(name).set(0 if degraded or why else 1)
         await asyncio.sleep(every)
 
 
@@ -147,34 +168,50 @@ def _require_bearer_in_openapi(app: FastAPI) -> None:
 
 
 BackgroundTask = Callable[[Any], Awaitable[None]]
+StateCheck = Callable[[Any], Awaitable[None]]  # a readiness check given the app state
+
+
+def _given(state: Callable[[], Any], check: StateCheck) -> ReadinessCheck:
+    return lambda: check(state())
 
 
 def create_publishing_app(
     title: str,
     settings: CommonSettings,
     *,
+    service: str,
     routers: list[APIRouter],
     description: str,
     background: tuple[BackgroundTask, ...] = (),
+    checks: dict[str, StateCheck] | None = None,
 ) -> FastAPI:
-    """A service that stores what it accepts in PostgreSQL and relays it to Kafka.
+    """A service that stores what it accepts in PostgreSQL and relays it to Kafka (only
+    `service`'s topics). With the broker away it goes on accepting (readiness: degraded).
 
     Each background task is started with the app state (pool, producer, relay) and cancelled
-    on shutdown.
+    on shutdown; `checks` are more readiness checks, given the app state.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await create_pool(settings.database_url)
+        app.state.pool = await create_pool(
+            settings.database_url, application_name=f"shaobing-{service}"
+        )
         app.state.producer = await start_producer(
             settings.kafka_bootstrap_servers,
             idempotent=settings.kafka_idempotent_producer,
             **client_options(settings),
         )
-        app.state.relay = Relay(app.state.pool, app.state.producer)
+        relay = app.state.relay = Relay(
+            app.state.pool,
+            app.state.producer,
+            service=service,
+            max_message_bytes=settings.kafka_max_message_bytes,
+        )
         retention = settings.event_log_retention_days
         tasks = [
-            asyncio.create_task(app.state.relay.run()),
+            asyncio.create_task(relay.run()),
+            asyncio.create_task(every(15, relay.measure_backlog, name="outbox_backlog")),
             asyncio.create_task(prune_forever(app.state.pool, retention, every_seconds=3600)),
         ]
         tasks += [asyncio.create_task(task(app.state)) for task in background]
@@ -189,12 +226,20 @@ def create_publishing_app(
         await app.state.pool.fetchval("select 1")
 
     async def kafka() -> None:
-        await app.state.producer.client.fetch_all_metadata()
+        try:
+            await app.state.producer.client.fetch_all_metadata()
+        except Exception as exc:
+            raise Degraded(f"broker unreachable ({type(exc).__name__}): accepting anyway") from exc
+
+    async def relay() -> None:
+        await app.state.relay.check()
 
     app = create_service_app(
         title,
         lifespan=lifespan,
-        readiness={"database": database, "kafka": kafka},
+        dependencies={"database": database, "kafka": kafka},
+        checks={"relay": relay}
+        | {name: _given(lambda: app.state, check) for name, check in (checks or {}).items()},
         description=description,
         version="0.1.0",
     )

@@ -18,6 +18,9 @@ class CommonSettings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotent_producer: bool = True
+    # The largest message the relay sends (the broker's message.max.bytes, or less): a larger
+    # event-log row is set aside, never blocking the rows behind it.
+    kafka_max_message_bytes: int = Field(1_000_000, ge=1024)
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     environment: str = "development"
     log_level: str = "INFO"

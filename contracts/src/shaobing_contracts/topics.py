@@ -105,3 +105,8 @@ TOPICS: dict[Topic, TopicSpec] = {
         ),
     )
 }
+
+
+def produced_by(service: str) -> tuple[Topic, ...]:
+    """The topics `service` writes (its relay publishes those, and only those)."""
+    return tuple(t for t, spec in TOPICS.items() if service in spec.producers)

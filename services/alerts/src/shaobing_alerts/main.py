@@ -15,7 +15,7 @@ from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_service_app
 
 from .config import AlertsSettings
-from .entrypoints.consumer import AlertConsumer, run_forever
+from .entrypoints.consumer import AlertConsumer
 from .entrypoints.escalation import escalate_forever
 
 
@@ -24,7 +24,7 @@ def create_app(settings: AlertsSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = await create_pool(settings.database_url)
+        state["pool"] = await create_pool(settings.database_url, application_name="shaobing-alerts")
         consumer = AlertConsumer(
             state["pool"],
             settings.kafka_bootstrap_servers,
@@ -34,7 +34,7 @@ def create_app(settings: AlertsSettings) -> FastAPI:
         )
         state["consumer"] = consumer
         tasks = [
-            asyncio.create_task(run_forever(consumer)),
+            asyncio.create_task(consumer.loop.run()),
             asyncio.create_task(
                 escalate_forever(
                     state["pool"], settings.timezone, settings.escalation_every_seconds
@@ -50,12 +50,16 @@ def create_app(settings: AlertsSettings) -> FastAPI:
     async def database() -> None:
         await state["pool"].fetchval("select 1")
 
-    async def kafka() -> None:
-        if not state["consumer"].assigned:
-            raise RuntimeError("no partitions assigned yet")
+    async def consumer() -> None:
+        problem = state["consumer"].loop.health.problem()
+        if problem:
+            raise RuntimeError(problem)
 
     return create_service_app(
-        "Shaobing alerts", lifespan=lifespan, readiness={"database": database, "kafka": kafka}
+        "Shaobing alerts",
+        lifespan=lifespan,
+        dependencies={"database": database},
+        checks={"consumer": consumer},
     )
 
 

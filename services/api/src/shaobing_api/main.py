@@ -33,6 +33,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app = create_publishing_app(
         "Shaobing api",
         settings,
+        service="api",
         routers=[
             enrolments.router,
             alert_steps.router,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import uvicorn
 from fastapi import FastAPI
+from starlette.datastructures import State
 
 from shaobing_runtime.kafka import client_options
 from shaobing_runtime.logging import configure_logging
@@ -13,29 +12,36 @@ from shaobing_runtime.service_app import create_publishing_app
 
 from .config import IngestSettings
 from .entrypoints import batches, changes, operations
-from .entrypoints.debezium_consumer import consume, parse_topic_map
+from .entrypoints.debezium_consumer import parse_topic_map, reader, reader_check
 from .entrypoints.intake_flow import follow_feeds
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
     topics = parse_topic_map(settings.debezium_topics)
     background: tuple = (follow_feeds,)
+    checks = {}
     if topics:
-        background += (
-            partial(
-                consume,
+
+        async def read_topics(state: State) -> None:
+            state.debezium_reader = reader(
+                state,
                 bootstrap=settings.kafka_bootstrap_servers,
                 group=settings.debezium_group,
                 topics=topics,
                 options=client_options(settings),
-            ),
-        )
+            )
+            await state.debezium_reader.run()
+
+        background += (read_topics,)
+        checks["debezium_topics"] = reader_check
     return create_publishing_app(
         "Shaobing ingest",
         settings,
+        service="ingest",
         routers=[changes.router, batches.router, operations.router],
         description="Source changes in (Debezium JSON, CSV exports); dead letters; replay.",
         background=background,
+        checks=checks,
     )
 
 

@@ -118,7 +118,8 @@ async def _timeline(conn: asyncpg.Connection, ids: list, kind: str) -> None:
 
 
 async def keep_rejected(conn: asyncpg.Connection, rejected: list) -> None:
-    """alerts.v1 messages that cannot be read, kept as dead letters (never silently lost)."""
+    """Messages that cannot be read or stored (message, reason), kept as dead letters: never
+    silently lost."""
     now = datetime.now(UTC)
     await keep_dead_letters(
         conn,
@@ -129,12 +130,10 @@ async def keep_rejected(conn: asyncpg.Connection, rejected: list) -> None:
                 source=m.topic,
                 item=m.offset,
                 field=None,
-                reason=f"not an alert message: {exc.errors()[0]['msg'] if exc.errors() else exc}"[
-                    :2000
-                ],
+                reason=reason[:2000],
                 raw=(m.value or b"").decode("utf-8", "replace"),
                 received_at=now,
             )
-            for m, exc in rejected
+            for m, reason in rejected
         ],
     )

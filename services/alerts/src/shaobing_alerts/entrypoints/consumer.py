@@ -3,12 +3,13 @@ only after the batch is durable."""
 
 from __future__ import annotations
 
-import asyncio
 import time
+from collections.abc import Sequence
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
@@ -17,9 +18,9 @@ from shaobing_contracts.codec import decode, decode_alert_message
 from shaobing_contracts.dead_letter import DeadLetter
 from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
+from shaobing_runtime.consuming import BatchConsumer
 from shaobing_runtime.dead_letters import keep_dead_letters
 from shaobing_runtime.kafka import header
-from shaobing_runtime.lag import ConsumerLag
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
 from ..adapters.notification_store import store_notifications
@@ -47,6 +48,10 @@ SOURCE_TO_ALERT = Histogram(
 
 
 class AlertConsumer:
+    """alerts.v1, notifications.v1 and dead-letters.v1 into PostgreSQL, a batch at a time
+    (shaobing_runtime.consuming: stored before committed, retried while the database is away,
+    a message that cannot be stored set aside as a dead letter)."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -55,37 +60,37 @@ class AlertConsumer:
         batch_size: int,
         options: dict[str, str] | None = None,
     ):
-        self._pool, self._batch_size = pool, batch_size
-        self._consumer = AIOKafkaConsumer(
-            Topic.ALERTS,
-            Topic.NOTIFICATIONS,
-            Topic.DEAD_LETTERS,
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000,
-            **(options or {}),
+        self._pool = pool
+
+        def new_consumer() -> AIOKafkaConsumer:
+            return AIOKafkaConsumer(
+                Topic.ALERTS,
+                Topic.NOTIFICATIONS,
+                Topic.DEAD_LETTERS,
+                bootstrap_servers=bootstrap,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=1_000,
+                **(options or {}),
+            )
+
+        self.loop = BatchConsumer(
+            new_consumer,
+            group=group,
+            handle=self._store,
+            set_aside=self._set_aside,
+            batch_size=batch_size,
         )
-        self.assigned = False
-        self._lag = ConsumerLag(group)
 
-    async def run(self) -> None:
-        await self._consumer.start()
-        try:
-            while True:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-                self.assigned = bool(self._consumer.assignment())
-                messages = [m for batch in batches.values() for m in batch]
-                if messages:
-                    await self._store(messages)
-                    await self._consumer.commit()
-                await self._lag.record(self._consumer, batches)
-        finally:
-            await self._consumer.stop()
+    async def _set_aside(self, message: ConsumerRecord, exc: Exception) -> None:
+        """A message that cannot be stored, kept as a dead letter with the reason."""
+        REJECTED.inc()
+        async with self._pool.acquire() as conn:
+            await keep_rejected(conn, [(message, f"cannot be stored: {exc}")])
 
-    async def _store(self, messages: list) -> None:
+    async def _store(self, messages: Sequence[ConsumerRecord]) -> None:
         decoded, rejected, notifications, letters = [], [], [], []
         for message in messages:
             try:
@@ -104,7 +109,7 @@ class AlertConsumer:
                     partition=message.partition,
                     offset=message.offset,
                 )
-                rejected.append((message, exc))
+                rejected.append((message, f"not an alert message: {_first_error(exc)}"))
                 continue
             decoded.append((alert, header(message.headers, "correlation_id")))
         settled = settle(decoded)
@@ -135,13 +140,5 @@ class AlertConsumer:
             log.info("alerts_stored", new=len(new), restored=restored, withdrawn=gone)
 
 
-async def run_forever(consumer: AlertConsumer) -> None:
-    """Keep consuming; a broken broker connection is retried, never silently ends the loop."""
-    while True:
-        try:
-            await consumer.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("alert_consumer_failed")
-            await asyncio.sleep(2)
+def _first_error(exc: ValidationError) -> str:
+    return exc.errors()[0]["msg"] if exc.errors() else str(exc)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import prometheus_client
 import structlog
+
+from shaobing_runtime.periodic import every
 
 from ..adapters.escalation_store import escalate_overdue
 
@@ -21,13 +22,12 @@ log = structlog.get_logger()
 async def escalate_forever(pool: asyncpg.Pool, timezone: str, every_seconds: float) -> None:
     """Run one sweep now and then every `every_seconds`; a failed sweep is logged and retried."""
     zone = ZoneInfo(timezone)
-    while True:
-        try:
-            async with pool.acquire() as conn:
-                count = await escalate_overdue(conn, datetime.now(zone).date())
-            ESCALATED.inc(count)
-            if count:
-                log.info("overdue alerts escalated", alerts=count)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("escalation sweep failed", error=str(exc))
-        await asyncio.sleep(every_seconds)
+
+    async def sweep() -> None:
+        async with pool.acquire() as conn:
+            count = await escalate_overdue(conn, datetime.now(zone).date())
+        ESCALATED.inc(count)
+        if count:
+            log.info("overdue alerts escalated", alerts=count)
+
+    await every(every_seconds, sweep, name="escalation")

@@ -5,15 +5,15 @@ from memory on every scrape. Areas are cut to the city (4 digits): bounded label
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
 import structlog
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from shaobing_runtime.periodic import every
 
 log = structlog.get_logger()
 
@@ -101,12 +101,11 @@ REGISTRY.register(COLLECTOR)
 
 async def refresh_forever(state: Any, every_seconds: float = 30) -> None:
     """Re-read the figures every `every_seconds`; a failed read keeps the last ones."""
-    while True:
-        try:
-            async with state.pool.acquire() as conn:
-                rows = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
-                rows["open"] = await conn.fetch(_OPEN, state.settings.local_now().date())
-            COLLECTOR.update(rows)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("business_metrics_unread", error=str(exc))
-        await asyncio.sleep(every_seconds)
+
+    async def refresh() -> None:
+        async with state.pool.acquire() as conn:
+            rows = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
+            rows["open"] = await conn.fetch(_OPEN, state.settings.local_now().date())
+        COLLECTOR.update(rows)
+
+    await every(every_seconds, refresh, name="business_metrics")

@@ -10,6 +10,8 @@ import asyncpg
 import prometheus_client
 import structlog
 
+from shaobing_runtime.periodic import every
+
 from ..adapters.payout_store import (
     fail_run,
     fail_stalled,
@@ -74,12 +76,11 @@ def start(state: Any, run: asyncpg.Record) -> None:
 
 async def watch_stalled(state: Any) -> None:
     """Every minute: RUNNING runs without a heartbeat for payout_stall_seconds are FAILED."""
-    while True:
-        try:
-            async with state.pool.acquire() as conn:
-                failed = await fail_stalled(conn, state.settings.payout_stall_seconds)
-            if failed:
-                log.warning("stalled payout runs marked failed", runs=failed)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("stalled-run watch failed", error=str(exc))
-        await asyncio.sleep(60)
+
+    async def watch() -> None:
+        async with state.pool.acquire() as conn:
+            failed = await fail_stalled(conn, state.settings.payout_stall_seconds)
+        if failed:
+            log.warning("stalled payout runs marked failed", runs=failed)
+
+    await every(60, watch, name="stalled_payout_runs")

@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 
 from shaobing_contracts.codec import encode
-from shaobing_contracts.dead_letter import DeadLetter
+from shaobing_contracts.dead_letter import DeadLetter, for_the_bus
 from shaobing_contracts.death import SourceEvent
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.dead_letters import keep_dead_letters, without_nul
@@ -119,7 +119,7 @@ async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]
                 event_id=d.id,
                 topic=Topic.DEAD_LETTERS.value,
                 key=d.source,
-                value=encode(d),
+                value=encode(for_the_bus(d)),
             )
             for d in letters
         ],

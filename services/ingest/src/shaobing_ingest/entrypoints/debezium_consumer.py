@@ -8,8 +8,9 @@ absorb the repeats. Tombstones (null values) are counted as ignored.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import structlog
 from aiokafka import AIOKafkaConsumer
@@ -17,7 +18,9 @@ from aiokafka.structs import ConsumerRecord
 from starlette.datastructures import State
 
 from shaobing_contracts.provenance import Channel, SourceSystem
+from shaobing_runtime.consuming import BatchConsumer
 
+from ..adapters.intake_store import dead_letter_for, store_dead_letters
 from ..domain.body import BodyItem, item_of, may_hold_nul
 from ..domain.intake import changes_of
 from .intake_flow import store_batch
@@ -40,16 +43,18 @@ def _item(index: int, record: ConsumerRecord) -> BodyItem:
     return item_of(index, record.value, f"offset {record.offset}")
 
 
-async def consume(
+def reader(
     state: State,
     bootstrap: str,
     group: str,
     topics: dict[str, SourceSystem],
     options: dict[str, str] | None = None,
-) -> None:
-    """Read, store, then commit, batch after batch; errors are logged and retried."""
-    while True:
-        consumer = AIOKafkaConsumer(
+) -> BatchConsumer:
+    """Read, store, then commit, batch after batch (shaobing_runtime.consuming: retried while the
+    database is away; a record that cannot be stored becomes a dead letter)."""
+
+    def new_consumer() -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap,
             group_id=group,
@@ -58,21 +63,38 @@ async def consume(
             session_timeout_ms=10_000,
             **(options or {}),
         )
-        try:
-            await consumer.start()
-            while True:
-                batches = await consumer.getmany(timeout_ms=500, max_records=2000)
-                for tp, records in batches.items():
-                    await _store(state, topics[tp.topic], records)
-                if batches:
-                    await consumer.commit()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("debezium_consumer_failed")
-            await asyncio.sleep(2)
-        finally:
-            await consumer.stop()
+
+    async def handle(records: Sequence[ConsumerRecord]) -> None:
+        by_partition: dict[tuple[str, int], list[ConsumerRecord]] = defaultdict(list)
+        for record in records:
+            by_partition[record.topic, record.partition].append(record)
+        for (topic, _), batch in by_partition.items():
+            await _store(state, topics[topic], batch)
+
+    async def set_aside(record: ConsumerRecord, exc: Exception) -> None:
+        letter = dead_letter_for(
+            source=topics[record.topic].value,
+            item=record.offset,
+            raw=record.value or b"",
+            field=None,
+            reason=f"cannot be stored: {type(exc).__name__}: {exc}"[:500],
+            received_at=datetime.now(UTC),
+            correlation_id=None,
+        )
+        async with state.pool.acquire() as conn, conn.transaction():
+            await store_dead_letters(conn, [letter])
+
+    return BatchConsumer(
+        new_consumer, group=group, handle=handle, set_aside=set_aside, batch_size=2000
+    )
+
+
+async def reader_check(state: State) -> None:
+    """Readiness: the reader of the Debezium topics runs, has partitions and stores."""
+    running = getattr(state, "debezium_reader", None)
+    problem = "not started" if running is None else running.health.problem()
+    if problem:
+        raise RuntimeError(problem)
 
 
 async def _store(state: State, source: SourceSystem, records: list[ConsumerRecord]) -> None:

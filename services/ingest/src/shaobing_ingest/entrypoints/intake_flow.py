@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
-import asyncpg
 import prometheus_client
-import structlog
 from pydantic import BaseModel
 from starlette.datastructures import State
 
 from shaobing_contracts.provenance import Channel
 from shaobing_runtime.logging import correlation_id
+from shaobing_runtime.periodic import every
 
 from ..adapters.intake_store import (
     dead_letter_for,
@@ -139,11 +137,10 @@ def _result(intake: Intake, new_ids: set, source: str, numbers: list[int]) -> In
 
 async def follow_feeds(state: State, every_seconds: float = 60) -> None:
     """The last receipt per source from the database (other replicas, before a restart)."""
-    while True:
-        try:
-            async with state.pool.acquire() as conn:
-                for source, at in (await feed_receipts(conn)).items():
-                    LAST_RECEIVED.labels(source).set(at.timestamp())
-        except (OSError, asyncpg.PostgresError) as exc:
-            structlog.get_logger().warning("feed_receipts_unread", error=str(exc))
-        await asyncio.sleep(every_seconds)
+
+    async def follow() -> None:
+        async with state.pool.acquire() as conn:
+            for source, at in (await feed_receipts(conn)).items():
+                LAST_RECEIVED.labels(source).set(at.timestamp())
+
+    await every(every_seconds, follow, name="feed_receipts")

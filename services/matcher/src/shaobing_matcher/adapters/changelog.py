@@ -33,8 +33,10 @@ async def ensure_changelog(admin: AIOKafkaAdminClient, topic: str, partitions: i
 
 async def recover(
     store: StateStore, consumer: AIOKafkaConsumer, topic: str, partitions: set[int]
-) -> int:
-    """Bring the store's partitions up to the changelog's end; returns the records applied.
+) -> tuple[int, set[int]]:
+    """Bring the store's partitions up to the changelog's end; returns the records applied and
+    the partitions whose changelog ends before what the store holds (the broker lost its log:
+    the local states are kept, and the changelog must be written again from them).
 
     Reading goes on until each partition's position reaches its end offset: the embedded broker
     reports the end as the last record batch's base offset + 1, and every record of a fetched
@@ -43,6 +45,9 @@ async def recover(
     tps = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(tps)
     ends = await consumer.end_offsets(tps)
+    behind = {tp.partition for tp in tps if _start(store, tp) > ends[tp]}
+    if behind:
+        log.warning("changelog_behind_local_state", changelog=topic, partitions=sorted(behind))
     pending = {tp: ends[tp] for tp in tps if _seek(store, consumer, tp, ends[tp])}
     applied, heard = 0, time.monotonic()
     while pending and time.monotonic() - heard < QUIET_SECONDS:
@@ -55,15 +60,19 @@ async def recover(
             del pending[tp]
     if pending:  # what was read is stored with its offset: the next attempt goes on from there
         raise ChangelogUnfinished(sorted(tp.partition for tp in pending))
-    return applied
+    return applied, behind
+
+
+def _start(store: StateStore, tp: TopicPartition) -> int:
+    """The changelog offset after what the store has."""
+    known = store.changelog_offset(tp.partition)
+    return 0 if known is None else known + 1
 
 
 def _seek(store: StateStore, consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
-    """Position the reader after what the store has; False when there is nothing to read."""
-    known = store.changelog_offset(tp.partition)
-    start = 0 if known is None else known + 1
-    if start > end:  # a broker that lost its log (the embedded one restarted): keep local state
-        log.warning("changelog_behind_local_state", partition=tp.partition, at=start, end=end)
+    """Position the reader after what the store has; False when there is nothing to read (also
+    when the changelog ends before it: a broker that lost its log keeps the local state)."""
+    start = _start(store, tp)
     if start >= end:
         return False
     consumer.seek(tp, start)

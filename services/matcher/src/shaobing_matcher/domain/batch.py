@@ -106,16 +106,18 @@ def sweep_batch(
     clock: Clock,
     *,
     resend: bool = False,
+    keep_all: bool = False,
 ) -> BatchResult:
     """The daily sweep over some persons' stored states (one multi-get): what is new to send
-    (everything that holds, with `resend`) and the states that now remember it."""
+    (everything that holds, with `resend`) and the states that now remember it (all of them,
+    with `keep_all`)."""
     result = BatchResult()
     for key, raw in zip(keys, stored(keys), strict=True):
         if raw is None:
             continue
         state = decode_state(raw)
         outcome = swept(state, book, clock, resend=resend)
-        if outcome.state != state:
+        if keep_all or outcome.state != state:
             result.states[key] = encode_state(outcome.state)
         result.matched.append(Matched(key, outcome, ()))
     return result

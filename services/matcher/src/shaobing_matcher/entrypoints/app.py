@@ -69,9 +69,17 @@ class BatchedStreams(mode.Service):
             await stream.stop()
 
 
-def ready() -> bool:
-    """Every stream has its partitions and their states recovered."""
-    return all(stream.ready for stream in STREAMS)
+def unready() -> dict[str, str]:
+    """Why each stream that cannot do its job cannot (none: ready): it has no partitions, its
+    states are not recovered yet, or its batches have failed for a while."""
+    found = {}
+    for stream in STREAMS:
+        problem = stream.health.problem()
+        if problem is None and not stream.ready:
+            problem = "partitions not assigned or their states not recovered yet"
+        if problem:
+            found[stream.group] = problem
+    return found
 
 
 @app.crontab(settings.daily_tick_cron, timezone=ZoneInfo(settings.timezone))

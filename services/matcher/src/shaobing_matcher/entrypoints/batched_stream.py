@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shaobing_contracts.topics import Topic
+from shaobing_contracts.topics import Topic, produced_by
+from shaobing_runtime.consuming import ConsumerHealth
 from shaobing_runtime.kafka import client_options, start_producer
 from shaobing_runtime.lag import ConsumerLag
 from shaobing_runtime.record_batches import RecordBatches
@@ -41,6 +43,7 @@ from ..domain.batch import Record
 log = structlog.get_logger()
 MAX_RECORDS = 10_000  # per batch, all partitions together: a few seconds of matching at most
 RECOVERY_ALLOWANCE_MS = 15 * 60_000  # longest a recovery may keep the worker from polling
+REWRITE_CHUNK = 500  # states written again at once, between two batches
 Batch = dict[TopicPartition, list]
 Stored = Callable[[list[bytes]], list[bytes | None]]  # one multi-get of a partition's states
 
@@ -57,9 +60,11 @@ class BatchedStream:
         self.changelog = f"{settings.app_id}-{state}-changelog"
         self.group = f"{settings.app_id}-{group}"
         self.ready = False  # partitions assigned and their states recovered
+        self.health = ConsumerHealth(self.group)
         self._stopping = False
         self._lock = asyncio.Lock()  # one batch, rebalance or recovery at a time
         self._lag = ConsumerLag(self.group)
+        self._rewrites: set[asyncio.Future] = set()  # changelogs written again, until done
         self._store: StateStore
         self._consumer: AIOKafkaConsumer
         self._outbox: RecordBatches
@@ -68,12 +73,7 @@ class BatchedStream:
         """Open the store, make sure the changelog exists, join the consumer group."""
         s = self.settings
         self._store = open_store(s.store, Path(s.data_dir) / self.state)
-        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers, **self._options)
-        await admin.start()
-        try:
-            await ensure_changelog(admin, self.changelog, s.topic_partitions)
-        finally:
-            await admin.close()
+        await self._ensure_changelog()
         producer = await start_producer(
             s.kafka_bootstrap_servers, idempotent=s.kafka_idempotent_producer, **self._options
         )
@@ -89,6 +89,20 @@ class BatchedStream:
         self._consumer.subscribe(list(self.topics), listener=_Rebalance(self))
         await self._consumer.start()
 
+    async def _ensure_changelog(self, wait_for: tuple[str, ...] = ()) -> None:
+        """The changelog topic, created when missing; first, the `wait_for` topics must exist
+        (after a broker lost its log, the operators create them: docs/operations.md)."""
+        s = self.settings
+        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers, **self._options)
+        await admin.start()
+        try:
+            while missing := set(wait_for) - set(await admin.list_topics()):
+                log.warning("waiting_for_topics", missing=sorted(missing))
+                await asyncio.sleep(2)
+            await ensure_changelog(admin, self.changelog, s.topic_partitions)
+        finally:
+            await admin.close()
+
     async def stop(self) -> None:
         self._stopping = True
         await self._consumer.stop()
@@ -101,28 +115,31 @@ class BatchedStream:
         while not self._stopping:
             try:
                 await self._next_batch()
-            except Exception:
+            except Exception as exc:
                 if self._stopping:  # the consumer was closed under the fetch: the worker stops
                     return
                 log.exception("batched_stream_failed", group=self.group)
-                await asyncio.sleep(1)
+                await asyncio.sleep(self.health.failed(exc))
 
     async def _next_batch(self) -> None:
         fetched = await self._consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
         async with self._lock:
             assigned = self._consumer.assignment()
             batch = {tp: rs for tp, rs in fetched.items() if tp in assigned and rs}
-            if batch:
-                await self._guarded(batch)
+            self.health.assigned = bool(assigned)
+            if not batch or await self._guarded(batch):
+                self.health.progressed()
             await self._lag.record(self._consumer, batch)
 
-    async def _guarded(self, batch: Batch) -> None:
-        """A batch that could not be sent or committed is read again (its sends are redone and
-        absorbed downstream); the stream goes on."""
+    async def _guarded(self, batch: Batch) -> bool:
+        """Whether the batch was processed; one that could not be sent or committed is read
+        again (its sends are redone and absorbed downstream) after a pause, and the stream goes
+        on."""
         try:
             with _collector_paused():
                 await self._process(batch)
-        except Exception:
+            return True
+        except Exception as exc:
             log.exception(
                 "matcher_batch_failed", group=self.group, records=sum(map(len, batch.values()))
             )
@@ -130,7 +147,8 @@ class BatchedStream:
             for tp, records in batch.items():
                 if tp in self._consumer.assignment():
                     self._consumer.seek(tp, records[0].offset)
-            await asyncio.sleep(1)
+            await asyncio.sleep(self.health.failed(exc))
+            return False
 
     async def _process(self, batch: Batch) -> None:
         """Each partition's records through the subclass's step (its states read in one
@@ -202,8 +220,10 @@ class BatchedStream:
         await reader.start()
         try:
             started = time.monotonic()
-            applied = await recover(self._store, reader, self.changelog, partitions)
+            applied, behind = await recover(self._store, reader, self.changelog, partitions)
             seconds = round(time.monotonic() - started, 2)
+            if behind:
+                self._later(self._written_again(behind))
             log.info(
                 "states_recovered",
                 changelog=self.changelog,
@@ -213,6 +233,42 @@ class BatchedStream:
             )
         finally:
             await reader.stop()
+
+    def _later(self, work: Awaitable[None]) -> None:
+        """Work that takes the lock chunk by chunk, after the rebalance that asked for it."""
+        future = asyncio.ensure_future(work)
+        self._rewrites.add(future)
+        future.add_done_callback(self._rewrites.discard)
+
+    async def _written_again(self, partitions: set[int]) -> None:
+        """The broker lost its log (restarted empty): once the topics exist again, the local
+        states of `partitions` are written to the changelog again, with whatever else the
+        stream must redo (`_rewrite`); tried again until it succeeds."""
+        while not self._stopping:
+            try:
+                await self._ensure_changelog(wait_for=tuple(produced_by("matcher")))
+                await self._rewrite(partitions)
+                log.info(
+                    "changelog_written_again",
+                    changelog=self.changelog,
+                    partitions=sorted(partitions),
+                )
+                return
+            except Exception:
+                log.exception("changelog_not_written_again", changelog=self.changelog)
+                await asyncio.sleep(5)
+
+    async def _rewrite(self, partitions: set[int]) -> None:
+        """Every local state of the partitions to the changelog (and the store's offsets)."""
+        for partition in sorted(partitions):
+            keys = self._store.keys(partition)
+            while chunk := list(islice(keys, REWRITE_CHUNK)):
+                async with self._lock:
+                    if partition not in self._assigned():
+                        break  # revoked meanwhile: its new owner has its own states
+                    found = zip(chunk, self._store.get_many(partition, chunk), strict=True)
+                    states = {key: state for key, state in found if state is not None}
+                    await self._store_states({partition: states})
 
     def _assigned(self) -> set[int]:
         """The partition numbers this worker holds now."""

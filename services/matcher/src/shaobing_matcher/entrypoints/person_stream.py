@@ -76,16 +76,24 @@ class PersonStream(BatchedStream):
     def _count(self, result: BatchResult) -> None:
         count_result(result)
 
-    async def sweep(self, *, resend: bool = False) -> int:
-        """The rules and policies over every person of this worker's partitions: what a day or
-        a new rule version brings is sent (everything that holds, with `resend`) and the states
-        remembering it stored, a chunk at a time between the batches (each chunk's states read
-        when it is its turn: a batch may have changed them); returns how many messages were
-        sent."""
+    async def _rewrite(self, partitions: set[int]) -> None:
+        """After the broker lost its log: every state written again, and everything that holds
+        sent again (what was sent before the loss may never have reached the alerts service)."""
+        await self.sweep(resend=True, partitions=partitions, rewrite=True)
+
+    async def sweep(
+        self, *, resend: bool = False, partitions: set[int] | None = None, rewrite: bool = False
+    ) -> int:
+        """The rules and policies over every person of this worker's partitions (or of
+        `partitions`): what a day or a new rule version brings is sent (everything that holds,
+        with `resend`) and the states remembering it stored (every state, with `rewrite`), a
+        chunk at a time between the batches (each chunk's states read when it is its turn: a
+        batch may have changed them); returns how many messages were sent."""
         clock = clock_now(self.settings)
-        sweep = partial(sweep_batch, book=RuleBook.on(self._current_rules(), clock), clock=clock)
+        book = RuleBook.on(self._current_rules(), clock)
+        sweep = partial(sweep_batch, book=book, clock=clock, keep_all=rewrite)
         sent = 0
-        for partition in sorted(self._assigned()):
+        for partition in sorted(self._assigned() if partitions is None else partitions):
             keys = self._store.keys(partition)
             while chunk := list(islice(keys, SWEEP_CHUNK)):
                 async with self._lock:

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shaobing_runtime.access import Role
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from .app import app, ready, run_sweep, settings
+from .app import app, run_sweep, settings, unready
 
 
 @app.page("/healthz")
@@ -18,9 +18,10 @@ async def healthz(web, request):
 
 @app.page("/readyz")
 async def readyz(web, request):
-    recovered = ready()
-    body = {"status": "ready" if recovered else "unavailable", "recovered": recovered}
-    return web.json(body, status=200 if recovered else 503)
+    failures = unready()
+    if failures:
+        return web.json({"status": "unavailable", "failures": failures}, status=503)
+    return web.json({"status": "ready"})
 
 
 @app.page("/metrics")

@@ -1,0 +1,96 @@
+"""One stack of its own for the fault-injection suite (its faults would disturb the integration
+tests' stack), with a steady mixed stream of changes flowing through every fault.
+
+`FAULT_SECONDS` is how long a fault lasts: 8 s in `make test` (the short form), 45 s in
+`make faults`; `FAULT_RATE` the changes a second of the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import psutil
+import pytest
+
+from shaobing_dev.faults import Faults
+from shaobing_dev.stack import SERVICES, Stack, StackConfig, free_port
+from shaobing_dev.workload import Workload, probe_seconds
+
+FAULT_SECONDS = float(os.environ.get("FAULT_SECONDS", "8"))
+RATE = float(os.environ.get("FAULT_RATE", "20"))
+
+
+@pytest.fixture(scope="session")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    names = ("broker", "api", "ingest", "alerts", "matcher")
+    config = StackConfig(
+        var_dir=Path(tmp_path_factory.mktemp("faults")),
+        ports={name: free_port() for name in names},
+        quiet=True,
+        extra_env={"API_PAYOUT_STALL_SECONDS": "10"},
+    )
+    with Stack(config) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def faults(fault_stack: Stack) -> Faults:
+    return Faults(fault_stack)
+
+
+@pytest.fixture(scope="session")
+def workload(fault_stack: Stack) -> Iterator[Workload]:
+    """The stream, flowing from the first fault test to the last."""
+    with Workload(fault_stack, rate=RATE, seed=3) as running:
+        yield running
+
+
+RECOVERY_SECONDS = 30
+MEMORY_HEADROOM = 200 << 20  # what a service may grow by while a dependency is away
+
+
+def memory(stack: Stack) -> dict[str, int]:
+    """The resident memory of each service running now."""
+    running = [name for name in SERVICES if name in stack.processes]
+    return {name: psutil.Process(stack.processes[name].pid).memory_info().rss for name in running}
+
+
+def through(stack: Stack, seconds: float = FAULT_SECONDS) -> dict[str, int]:
+    """The stream flowing for `seconds` while the fault lasts; how much each service's memory
+    grew meanwhile, at most."""
+    before = memory(stack)
+    grown = dict.fromkeys(before, 0)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        for name, rss in memory(stack).items():
+            grown[name] = max(grown.get(name, 0), rss - before.get(name, rss))
+    return grown
+
+
+def recovered(stack: Stack, workload: Workload, grown: dict[str, int] | None = None) -> None:
+    """Memory stayed bounded during the fault; work resumes within 30 s of its end; then
+    everything accepted is honoured."""
+    assert all(g < MEMORY_HEADROOM for g in (grown or {}).values()), grown
+    assert workload.error is None, workload.error
+    took = probe_seconds(stack, timeout=RECOVERY_SECONDS)
+    assert took <= RECOVERY_SECONDS, f"a death's alert took {took:.1f} s after the fault"
+    assert workload.settled(timeout=90) == []
+
+
+async def _fetchval(database_url: str, query: str, *args):
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()
+
+
+def fetch(database_url: str, query: str, *args):
+    """One value of one statement, behind the services' backs."""
+    return asyncio.run(_fetchval(database_url, query, *args))
