@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from shaobing_api.domain.payout import (
+    OtherRun,
     RunRefused,
     RunState,
     RunStatus,
     check_approval,
+    check_cancel,
     check_export,
     check_override,
+    check_start,
     mask_account,
     reason_text,
 )
@@ -91,3 +94,61 @@ def test_the_files_show_ids_and_accounts_as_the_role_may_see_them() -> None:
         "受益人死亡已登记（2026-09-05） / The beneficiary's death is recorded (2026-09-05)"
     )
     assert held["override"] == "STOP: 已核实 (sun)"
+
+
+def _others(*runs: tuple[str, RunStatus]) -> list[OtherRun]:
+    return [OtherRun(f"run-{n}", area, status) for n, (area, status) in enumerate(runs)]
+
+
+@pytest.mark.parametrize(
+    ("area", "others", "named"),
+    [
+        ("310110", _others(("310110001", RunStatus.READY)), "run-0"),  # district over street
+        ("310110001", _others(("310110", RunStatus.READY)), "run-0"),  # street in district
+        ("310110001001", _others(("310110001", RunStatus.APPROVED)), "run-0"),
+        ("310110001", _others(("310110", RunStatus.EXPORTED)), "run-0"),
+        ("310110001", _others(("310110001", RunStatus.RUNNING)), "run-0"),
+        ("310110001", _others(("310110001", RunStatus.APPROVED)), "run-0"),
+        ("310110", _others(("310110", RunStatus.READY), ("310110002", RunStatus.READY)), "run-1"),
+    ],
+    ids=[
+        "district-over-street",
+        "street-in-district",
+        "community-in-approved-street",
+        "street-in-exported-district",
+        "same-area-running",
+        "same-area-approved",
+        "same-area-ready-but-a-street-too",
+    ],
+)
+def test_a_run_overlapping_another_of_the_month_that_counts_is_refused_naming_it(
+    area, others, named
+) -> None:
+    with pytest.raises(RunRefused) as refused:
+        check_start("2026-12", area, others)
+    assert refused.value.status == 409
+    assert named in refused.value.reason and refused.value.reason.startswith("area:")
+
+
+def test_a_rerun_of_the_same_area_supersedes_its_ready_run_and_a_first_run_starts() -> None:
+    check_start("2026-12", "310110001", _others(("310110001", RunStatus.READY)))
+    check_start("2026-12", "310110001", [])
+
+
+def test_who_started_a_run_neither_overrides_its_items_nor_approves_it() -> None:
+    qian = Principal("qian", Role.PAYMENT_OFFICER, ("310110",))
+    for check in (
+        lambda: check_override(READY, qian),
+        lambda: check_approval(READY, qian),
+    ):
+        with pytest.raises(RunRefused) as refused:
+            check()
+        assert refused.value.status == 403
+
+
+def test_only_a_ready_run_is_cancelled_and_only_by_who_may_start_runs() -> None:
+    check_cancel(READY, SUN)
+    with pytest.raises(RunRefused):
+        check_cancel(RunState(RunStatus.APPROVED, "qian", 0), SUN)
+    with pytest.raises(RunRefused):
+        check_cancel(READY, Principal("wu", Role.AUDITOR, ("310110",)))

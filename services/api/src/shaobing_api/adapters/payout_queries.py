@@ -6,11 +6,11 @@ from uuid import UUID
 
 import asyncpg
 
-from .payout_store import totals
+from .payout_totals import totals
 
 RUN_COLUMNS = """seq, id, month, area, status, previous_run_id, started_by, started_at, finished_at,
-    rows_total, rows_checked, totals, changes, failure, approved_by, approved_at, exported_by,
-    exported_at, version"""
+    heartbeat_at, rows_total, rows_checked, totals, changes, failure, approved_by, approved_at,
+    exported_by, exported_at, cancellation, version"""
 
 
 async def get_run(conn: asyncpg.Connection, run_id: UUID, *, lock: bool = False):
@@ -63,6 +63,14 @@ async def list_items(
     )
 
 
+async def get_item(conn: asyncpg.Connection, run_id: UUID, enrolment_id: str):
+    return await conn.fetchrow(
+        "select * from payout_run_items where run_id = $1 and enrolment_id = $2",
+        run_id,
+        enrolment_id,
+    )
+
+
 async def unresolved_critical(conn: asyncpg.Connection, run_id: UUID) -> int:
     return await conn.fetchval(
         """select count(*) from payout_run_items
@@ -73,13 +81,23 @@ async def unresolved_critical(conn: asyncpg.Connection, run_id: UUID) -> int:
 
 async def set_override(
     conn: asyncpg.Connection, run_id: UUID, enrolment_id: str, override: dict
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """update payout_run_items set override = $3 where run_id = $1 and enrolment_id = $2
-           returning enrolment_id, area_code, decision, override""",
+) -> None:
+    """The approver's decision on the item; the run's version moves (an approval names it)."""
+    await conn.execute(
+        "update payout_run_items set override = $3 where run_id = $1 and enrolment_id = $2",
         run_id,
         enrolment_id,
         override,
+    )
+    await conn.execute("update payout_runs set version = version + 1 where id = $1", run_id)
+
+
+async def cancel(conn: asyncpg.Connection, run_id: UUID, cancellation: dict) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"""update payout_runs set status = 'CANCELLED', cancellation = $2, version = version + 1
+            where id = $1 returning {RUN_COLUMNS}""",
+        run_id,
+        cancellation,
     )
 
 

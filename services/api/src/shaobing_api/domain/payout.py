@@ -2,13 +2,15 @@
 which status, and how a decision's reasons read. Pure: the api loads a run, asks here, writes.
 
 A run goes RUNNING → READY → APPROVED → EXPORTED; a re-run of the month supersedes a READY run
-(SUPERSEDED); a run that stops part-way is FAILED. The decisions themselves are made set-based in
-PostgreSQL (`adapters/payout_store.py`), over every active enrolment of the area at once.
+(SUPERSEDED) and a READY run can be set aside (CANCELLED); a run that stops part-way is FAILED.
+An enrolment is paid at most once a month: runs of a month whose areas overlap exclude each
+other. The decisions themselves are made set-based in PostgreSQL (`adapters/payout_store.py`),
+over every active enrolment of the area at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,6 +29,7 @@ class RunStatus(StrEnum):
     APPROVED = "APPROVED"
     EXPORTED = "EXPORTED"
     SUPERSEDED = "SUPERSEDED"
+    CANCELLED = "CANCELLED"
     FAILED = "FAILED"
 
 
@@ -53,11 +56,53 @@ class RunState:
     unresolved_critical: int  # items with an undecided CRITICAL alert and no override
 
 
+@dataclass(frozen=True)
+class OtherRun:
+    """A run of the same month whose area overlaps (one area a prefix of the other)."""
+
+    id: str
+    area: str
+    status: RunStatus
+
+
+_OVERLAP_ADVICE = {
+    RunStatus.RUNNING: "wait until it is READY, then start again to supersede it",
+    RunStatus.READY: "cancel it first (POST /v1/payout-runs/{id}/cancellation)",
+    RunStatus.APPROVED: "that area's month is final",
+    RunStatus.EXPORTED: "that area's month is final",
+}
+
+
+def check_start(month: str, area: str, others: Iterable[OtherRun]) -> None:
+    """An enrolment is paid at most once a month: a run overlapping another of the month that
+    still counts is refused, naming it; only a READY run of the very same area is superseded."""
+    for other in others:
+        if other.area == area and other.status is RunStatus.READY:
+            continue
+        advice = _OVERLAP_ADVICE[other.status].format(id=other.id)
+        raise RunRefused(
+            409,
+            f"area: {area} overlaps payout run {other.id} of {month} over {other.area}, which is "
+            f"{other.status.value}; an enrolment is paid at most once a month: {advice}",
+        )
+
+
 def check_override(run: RunState, principal: Principal) -> None:
+    """An approver other than who started the run, on a READY run."""
     if principal.role not in APPROVE_ROLES:
         raise RunRefused(403, f"role {principal.role.value} may not override a decision")
     if run.status is not RunStatus.READY:
         raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be changed")
+    if principal.subject == run.started_by:
+        raise RunRefused(403, "who started the run may not override its decisions")
+
+
+def check_cancel(run: RunState, principal: Principal) -> None:
+    """A READY run is set aside by someone who may start runs (it was never paid)."""
+    if principal.role not in START_ROLES:
+        raise RunRefused(403, f"role {principal.role.value} may not cancel a payout run")
+    if run.status is not RunStatus.READY:
+        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be cancelled")
 
 
 def check_approval(run: RunState, principal: Principal) -> None:

@@ -30,6 +30,11 @@ class ApprovalBody(BaseModel):
     version: int = Field(ge=1, description="the run's version the approver looked at")
 
 
+class CancellationBody(BaseModel):
+    version: int = Field(ge=1, description="the run's version the canceller looked at")
+    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$")
+
+
 class PayoutRun(BaseModel):
     id: UUID
     month: str
@@ -39,6 +44,7 @@ class PayoutRun(BaseModel):
     started_by: str
     started_at: datetime
     finished_at: datetime | None
+    heartbeat_at: datetime  # its worker's last sign of life while RUNNING
     rows_total: int
     rows_checked: int
     totals: dict[str, Any] | None  # by decision, program and street: enrolments and amount
@@ -48,6 +54,7 @@ class PayoutRun(BaseModel):
     approved_at: datetime | None
     exported_by: str | None
     exported_at: datetime | None
+    cancellation: dict[str, Any] | None  # by, at, reason: set aside while READY
     version: int
 
 
