@@ -1,6 +1,7 @@
-"""Payment integrity: an enrolment is paid at most once a month, and the duties around a run are
-kept apart (who starts it neither overrides nor approves it; a run
-the stall watcher failed stays failed; a run busy in one long step is not taken for stalled).
+"""Payment integrity: an enrolment is paid at most once a month, what is approved is what is
+paid, and the duties around a run are kept apart (who starts it neither overrides nor approves
+it; a run the stall watcher failed stays failed; a run busy in one long step is not taken for
+stalled).
 
 The months from 2030 are this module's own: a run over the whole test district (310110) covers
 every test's enrolments and must not overlap another test's run of its month.
@@ -9,6 +10,8 @@ every test's enrolments and must not overlap another test's run of its month.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import time
 from collections.abc import Callable
@@ -20,12 +23,13 @@ import httpx
 
 from shaobing_runtime.access import Role
 
-from .conftest import PAYOUT_STALL_SECONDS, eventually, fetch
+from .conftest import PAYOUT_STALL_SECONDS, eventually, fetch, new_person
 from .payouts import (
     area_fixture,  # noqa: F401 (the fixture `area`)
     client_as,
     enrol,
     finished,
+    items_of,
     people_fixture,  # noqa: F401 (the fixture `people`)
     ready_run,
 )
@@ -158,6 +162,60 @@ def test_a_run_busy_in_one_step_longer_than_the_stall_limit_is_not_taken_for_sta
     assert meanwhile["status"] == "RUNNING", meanwhile["failure"]
     assert meanwhile["heartbeat_at"] > started["heartbeat_at"]
     assert eventually(lambda: finished(officer, started["id"]))
+
+
+def _payout_file(client: httpx.Client, run: dict) -> dict[str, list[str]]:
+    answer = client.get(f"/v1/payout-runs/{run['id']}/payout-file", params={"format": "csv"})
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    return {row[0]: row for row in rows[2:]}  # after the watermark and the headings
+
+
+def test_the_payout_file_pays_the_account_and_amount_that_were_checked_and_approved(
+    api, people, area
+):
+    record = enrol(api, area)
+    officer, supervisor = people["officer"], people["supervisor"]
+    run = ready_run(officer, area)
+    approval = {"version": run["version"]}
+    assert supervisor.post(f"/v1/payout-runs/{run['id']}/approval", json=approval).is_success
+    later = {**record, "payout_account": "6222020299998887776", "monthly_amount": "2000.00"}
+    api.post("/v1/enrolments", json=later).raise_for_status()
+
+    flagged = officer.get(f"/v1/payout-runs/{run['id']}").json()
+    [row] = _payout_file(officer, run).values()
+
+    assert flagged["changed_since_check"] == 1
+    checked = [record["enrolment_id"], "DIBAO", record["beneficiary_id"], record["payout_account"]]
+    assert row[:5] == [*checked, "1510.00"]
+    assert row[-1] != ""  # marked: changed since the check, paid as approved
+
+
+def test_an_enrolment_changed_after_its_run_was_checked_is_flagged_and_holds_up_approval(
+    api, people, area
+):
+    enrol(api, area)
+    changed = enrol(api, area)
+    officer, supervisor = people["officer"], people["supervisor"]
+    run = ready_run(officer, area)
+    household = [*changed["household_members"], new_person()]
+    api.post("/v1/enrolments", json={**changed, "household_members": household}).raise_for_status()
+
+    flagged = officer.get(f"/v1/payout-runs/{run['id']}").json()
+    listed = items_of(officer, run)
+    refused = supervisor.post(
+        f"/v1/payout-runs/{run['id']}/approval", json={"version": flagged["version"]}
+    )
+    rerun = ready_run(officer, area)
+
+    assert flagged["changed_since_check"] == 1
+    assert [e for e, i in listed.items() if i["changed_since_check"]] == [changed["enrolment_id"]]
+    assert refused.status_code == 409 and changed["enrolment_id"] in refused.json()["detail"]
+    assert rerun["changed_since_check"] == 0
+    approved = supervisor.post(
+        f"/v1/payout-runs/{rerun['id']}/approval", json={"version": rerun["version"]}
+    )
+    assert approved.status_code == 200, approved.text
 
 
 def test_who_started_a_run_may_not_override_its_items(api, people, area):

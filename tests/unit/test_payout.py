@@ -78,6 +78,7 @@ ROW = {
     "payout_account": "6222020200112233445",
     "reasons": [{"code": "DEATH_RECORDED", "died_on": "2026-09-05"}],
     "override": {"decision": "STOP", "reason": "已核实", "by": "sun"},
+    "changed_since_check": False,
 }
 
 
@@ -87,6 +88,8 @@ def test_the_files_show_ids_and_accounts_as_the_role_may_see_them() -> None:
     worker = Principal("zhou", Role.CASEWORKER, ("310110",))
 
     assert payable_row(ROW, officer)["payout_account"] == ROW["payout_account"]
+    assert payable_row(ROW, officer)["changed_since_check"] == ""
+    assert payable_row(ROW | {"changed_since_check": True}, officer)["changed_since_check"]
     assert payable_row(ROW, auditor)["payout_account"].endswith("*3445")
     assert payable_row(ROW, worker)["beneficiary_id"] == "310110********0011"
     held = exception_row(ROW, auditor)
@@ -144,6 +147,13 @@ def test_who_started_a_run_neither_overrides_its_items_nor_approves_it() -> None
         with pytest.raises(RunRefused) as refused:
             check()
         assert refused.value.status == 403
+
+
+def test_an_approval_is_refused_while_an_enrolment_to_pay_changed_since_the_check() -> None:
+    changed = RunState(RunStatus.READY, "qian", 0, changed_to_pay=("E-1", "E-2"))
+    with pytest.raises(RunRefused) as refused:
+        check_approval(changed, SUN)
+    assert refused.value.status == 409 and "E-1, E-2" in refused.value.reason
 
 
 def test_only_a_ready_run_is_cancelled_and_only_by_who_may_start_runs() -> None:

@@ -14,6 +14,9 @@ from shaobing_contracts.topics import Topic
 from shaobing_runtime.event_log import OutgoingEvent, append
 
 _ENROLMENT_EVENTS = uuid.UUID("0b8d4a8e-51a4-4c55-a7f4-3d8f3f5f6c21")
+# Enrolment writes exclude the payout runs' item writes (which share it): a slice reads every
+# enrolment committed before it, and an enrolment written after it finds the item to flag.
+ITEMS_LOCK = 0x5041_594F_5554  # "PAYOUT"
 
 _UPSERT = """
 insert into enrolments as e (enrolment_id, program, beneficiary_id, household_members,
@@ -43,6 +46,7 @@ async def record_enrolments(
     conn: asyncpg.Connection, enrolments: Sequence[Enrolment], correlation_id: str | None
 ) -> dict[str, int]:
     """Upsert; returns enrolment_id → new version for those created or changed."""
+    await lock_against_runs(conn)
     rows = await conn.fetch(_UPSERT, *_columns(enrolments))
     changed = {r["enrolment_id"]: r["version"] for r in rows}
     now = datetime.now(UTC)
@@ -51,6 +55,12 @@ async def record_enrolments(
         conn, [_event(by_id[eid], version, now, correlation_id) for eid, version in changed.items()]
     )
     return changed
+
+
+async def lock_against_runs(conn: asyncpg.Connection) -> None:
+    """No payout run writes items until this transaction ends (ITEMS_LOCK). Take it before any
+    row lock of enrolments: a run's slice waits for it while holding none."""
+    await conn.execute("select pg_advisory_xact_lock($1)", ITEMS_LOCK)
 
 
 async def held_elsewhere(conn: asyncpg.Connection, enrolment_ids: list[str]) -> set[str]:

@@ -6,6 +6,7 @@ registrations cancelled or moved out, undecided and decided alerts — into `pay
 (few rows: the exceptions). Then the enrolments, cut into slices by enrolment_id, are
 written as items, each with its reasons folded in and the strongest decision (STOP over HOLD over
 PAY); slices go in parallel (one connection each) and the run's progress moves after each.
+Each item keeps the account, amount and version of the enrolment it read: that is what is paid.
 Only a RUNNING run moves: once failed (by its own error or the stall watcher) it stays so.
 """
 
@@ -17,6 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from ..domain.payout import OtherRun, RunStatus
+from .enrolment_store import ITEMS_LOCK
 from .payout_queries import RUN_COLUMNS
 from .payout_totals import change_counts, totals
 
@@ -106,10 +108,11 @@ order by enrolment_id
 # $1 run, $2 area prefix, $3 month, $4 after this enrolment_id, $5 up to this one
 _WRITE_SLICE = f"""
 insert into payout_run_items (run_id, enrolment_id, program, area_code, beneficiary_id,
-                              decision, reasons, amount, overpaid_to_recover, critical)
+                              decision, reasons, amount, overpaid_to_recover, critical,
+                              payout_account, enrolment_version)
 select $1, e.enrolment_id, e.program, e.area_code, e.beneficiary_id,
        coalesce(d.decision, 'PAY'), coalesce(d.reasons, '[]'), e.monthly_amount,
-       coalesce(d.to_recover, 0), coalesce(d.critical, false)
+       coalesce(d.to_recover, 0), coalesce(d.critical, false), e.payout_account, e.version
 from enrolments e
 left join (
     select enrolment_id,
@@ -200,6 +203,7 @@ async def write_slice(conn: asyncpg.Connection, run: asyncpg.Record, bounds: tup
     RunNotRunning (nothing written) when the run is no longer RUNNING.
     """
     async with conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock_shared($1)", ITEMS_LOCK)
         status = await conn.execute(_WRITE_SLICE, run["id"], run["area"], run["month"], *bounds)
         checked = int(status.split()[-1])
         _still_running(

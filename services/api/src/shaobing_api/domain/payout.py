@@ -10,7 +10,7 @@ over every active enrolment of the area at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,6 +54,7 @@ class RunState:
     status: RunStatus
     started_by: str
     unresolved_critical: int  # items with an undecided CRITICAL alert and no override
+    changed_to_pay: Sequence[str] = ()  # enrolments to pay that changed since the check
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,13 @@ def check_approval(run: RunState, principal: Principal) -> None:
             409,
             f"{run.unresolved_critical} enrolment(s) have an undecided CRITICAL alert: decide "
             "the alert or override each enrolment's decision first",
+        )
+    if run.changed_to_pay:
+        shown = ", ".join(run.changed_to_pay[:20]) + (" …" if len(run.changed_to_pay) > 20 else "")
+        raise RunRefused(
+            409,
+            f"{len(run.changed_to_pay)} enrolment(s) to pay changed since the check ({shown}): "
+            "start the month again to check them as they are now",
         )
 
 

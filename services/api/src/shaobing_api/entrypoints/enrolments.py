@@ -17,7 +17,7 @@ from shaobing_runtime.http_auth import require
 from shaobing_runtime.logging import correlation_id
 from shaobing_runtime.problems import field_errors, problem
 
-from ..adapters.enrolment_store import held_elsewhere, record_enrolments
+from ..adapters.enrolment_store import held_elsewhere, lock_against_runs, record_enrolments
 from ..domain.roles import WRITE_ENROLMENT_ROLES
 from .views import EnrolmentBatchResult, EnrolmentResult
 
@@ -57,6 +57,7 @@ async def post_enrolments(request: Request, principal: Writer) -> Any:
             errors=errors,
         )
     async with scoped(request.app.state.pool, principal) as conn:
+        await lock_against_runs(conn)  # before _reject_foreign locks rows of other areas
         valid = await _reject_foreign(conn, valid, results)
         changed = await _store(conn, [e for _, e in valid])
     request.app.state.relay.wake()

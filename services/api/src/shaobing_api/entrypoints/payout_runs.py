@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
@@ -133,10 +134,12 @@ async def items(
     decision: Decision | None = None,
     program: Annotated[str | None, Query(max_length=32)] = None,
     critical: bool | None = None,
+    changed_since_check: bool | None = None,
     limit: Limit = 100,
     after: CursorText = "",
 ) -> ItemPage:
-    """Each enrolment's decision with its reasons and amount, by enrolment_id."""
+    """Each enrolment's decision with its reasons, the amount and (masked) account checked, and
+    whether the enrolment changed since; by enrolment_id."""
     async with scoped(request.app.state.pool, principal) as conn:
         await readable_run(conn, run_id)
         rows = await runs.list_items(
@@ -145,12 +148,14 @@ async def items(
             decision=decision,
             program=program,
             critical=critical,
+            changed=changed_since_check,
             after=after,
             limit=limit + 1,
         )
         page = rows[:limit]
         listed = [r["enrolment_id"] for r in page]
         query = {"run_id": run_id, "decision": decision, "program": program, "critical": critical}
+        query["changed_since_check"] = changed_since_check
         await record_list_read(conn, principal, "payout_item", listed, **query)
     cursor = encode_text_cursor(page[-1]["enrolment_id"]) if len(rows) > limit else None
     return ItemPage(items=[item_public(r, principal) for r in page], next_cursor=cursor)
@@ -218,7 +223,10 @@ async def approve(
     """Approve a READY run: not by who started it, not with a critical item unanswered."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await _locked_at(conn, run_id, body.version)
-        allowed(check_approval, await _state(conn, run), principal)
+        state = replace(
+            await _state(conn, run), changed_to_pay=await runs.changed_to_pay(conn, run_id)
+        )
+        allowed(check_approval, state, principal)
         approved = await runs.approve(conn, run_id, principal.subject)
         await _audited(conn, principal, run, "approve", totals=approved["totals"]["by_decision"])
     return PayoutRun.model_validate(dict(approved))
@@ -254,14 +262,17 @@ async def payout_file(
     run_id: UUID,
     format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
-    """One row per enrolment to pay, the account full for a payment officer; the first export
-    makes the run EXPORTED. Watermarked and audited."""
+    """One row per enrolment to pay with the account and amount that were checked and approved
+    (the account full for a payment officer), an enrolment changed since marked; the first
+    export makes the run EXPORTED. Watermarked and audited."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id, lock=True)
         allowed(check_export, RunStatus(run["status"]))
-        rows = [payable_row(r, principal) for r in await runs.payout_rows(conn, run_id)]
+        paid = await runs.payout_rows(conn, run_id)
+        rows = [payable_row(r, principal) for r in paid]
         await runs.mark_exported(conn, run_id, principal.subject)
-        details = {"format": format, "rows": len(rows)}
+        changed = [r["enrolment_id"] for r in paid if r["changed_since_check"]]
+        details = {"format": format, "rows": len(rows), "changed_since_check": changed}
         await _audited(conn, principal, run, "export.payout_file", **details)
     at = request.app.state.settings.local_now()
     return _file(run, principal, at, rows, PAYOUT_COLUMNS, format, "payout", "发放 Payout")

@@ -13,7 +13,7 @@ from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.types import YearMonth
 from shaobing_runtime.access import Principal
 
-from ..domain.payout import Decision, RunStatus, reason_text
+from ..domain.payout import Decision, RunStatus, mask_account, reason_text
 
 
 class StartBody(BaseModel):
@@ -55,6 +55,7 @@ class PayoutRun(BaseModel):
     exported_by: str | None
     exported_at: datetime | None
     cancellation: dict[str, Any] | None  # by, at, reason: set aside while READY
+    changed_since_check: int  # items whose enrolment was written after the check read it
     version: int
 
 
@@ -82,6 +83,8 @@ class PayoutItem(BaseModel):
     overpaid_to_recover: Decimal
     critical: bool
     override: dict[str, Any] | None
+    payout_account: str | None  # as checked (what is paid), masked to its last four
+    changed_since_check: bool  # the enrolment was written after the check read it
 
     @field_serializer("amount", "overpaid_to_recover")
     def _money(self, value: Decimal) -> str:
@@ -129,4 +132,6 @@ def item_public(row, viewer: Principal) -> PayoutItem:
         reasons=reasons_of(row["reasons"]),
         overpaid_to_recover=row["overpaid_to_recover"],
         override=row["override"],
+        payout_account=row["payout_account"] and mask_account(row["payout_account"]),
+        changed_since_check=row["changed_since_check"],
     )
