@@ -1,5 +1,5 @@
 -- Payment integrity: an enrolment is paid at most once a month, what is approved is what is
--- paid.
+-- paid, and a changed payout account waits for a second person.
 
 -- What the check read of each enrolment: the payout file pays this account and amount, never
 -- the enrolment as it is at export time. Items of runs still to be paid or exported again take
@@ -16,6 +16,15 @@ create index payout_run_items_changed on payout_run_items (run_id) where changed
 
 -- A READY run set aside ({by, at, reason}) so that an overlapping run can be started.
 alter table payout_runs add column cancellation jsonb;
+
+-- A changed payout account is not paid until someone other than who changed it confirms it.
+alter table enrolments
+    add column account_changed_by   text,
+    add column account_changed_at   timestamptz,
+    add column account_confirmed_by text,
+    add column account_confirmed_at timestamptz;
+create index enrolments_account_unconfirmed on enrolments (enrolment_id)
+    where account_changed_by is not null and account_confirmed_by is null;
 
 -- The runs of a month that overlap an area (one area a prefix of the other) and still count:
 -- running, ready, approved or exported. A district's run blocks a street's although the

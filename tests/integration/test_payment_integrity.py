@@ -1,7 +1,7 @@
 """Payment integrity: an enrolment is paid at most once a month, what is approved is what is
-paid, and the duties around a run are kept apart (who starts it neither overrides nor approves
-it; a run the stall watcher failed stays failed; a run busy in one long step is not taken for
-stalled).
+paid, every enrolment write is audited and a new payout account waits for a second person, and
+the duties around a run are kept apart (who starts it neither overrides nor approves it; a run
+the stall watcher failed stays failed; a run busy in one long step is not taken for stalled).
 
 The months from 2030 are this module's own: a run over the whole test district (310110) covers
 every test's enrolments and must not overlap another test's run of its month.
@@ -26,7 +26,9 @@ from shaobing_runtime.access import Role
 from .conftest import PAYOUT_STALL_SECONDS, eventually, fetch, new_person
 from .payouts import (
     area_fixture,  # noqa: F401 (the fixture `area`)
+    audited,
     client_as,
+    codes,
     enrol,
     finished,
     items_of,
@@ -216,6 +218,67 @@ def test_an_enrolment_changed_after_its_run_was_checked_is_flagged_and_holds_up_
         f"/v1/payout-runs/{rerun['id']}/approval", json={"version": rerun["version"]}
     )
     assert approved.status_code == 200, approved.text
+
+
+def test_every_enrolment_write_is_audited_with_before_and_after_and_the_account_masked(
+    api, people, area
+):
+    record = enrol(api, area)
+    api.post("/v1/enrolments", json=record).raise_for_status()  # unchanged: nothing written
+    later = {**record, "payout_account": "6222020211112224444", "monthly_amount": "1600.00"}
+    api.post("/v1/enrolments", json=later).raise_for_status()
+
+    entries = audited(people["auditor"], record["enrolment_id"])
+
+    assert [e["action"] for e in entries] == ["enrolment.create", "enrolment.update"]
+    created, updated = (e["details"] for e in entries)
+    assert created["before"] is None
+    assert created["after"]["payout_account"] == "***************3445"
+    assert created["after"]["monthly_amount"] == "1510.00"
+    masked = "*" * 15
+    assert updated["before"] == {"monthly_amount": "1510.00", "payout_account": f"{masked}3445"}
+    assert updated["after"] == {"monthly_amount": "1600.00", "payout_account": f"{masked}4444"}
+    assert updated["version"] == 2 and entries[1]["actor"] == "test-caseworker"
+    shown = str(entries)
+    assert record["payout_account"] not in shown and later["payout_account"] not in shown
+
+
+def test_a_new_payout_account_holds_the_next_payment_until_another_supervisor_confirms_it(
+    stack, api, people, area
+):
+    record = enrol(api, area)
+    officer, sun = people["officer"], people["supervisor"]
+    new_account = {**record, "payout_account": "6222020255556667777"}
+    sun.post("/v1/enrolments", json=new_account).raise_for_status()
+    run = ready_run(officer, area)
+    [held] = items_of(officer, run).values()
+    [reason] = held["reasons"]
+    override = sun.post(
+        f"/v1/payout-runs/{run['id']}/items/{record['enrolment_id']}/override",
+        json={"decision": "PAY", "reason": "先发放"},
+    )
+    page = officer.get(f"/ui/payout-runs/{run['id']}")
+    url = f"/v1/enrolments/{record['enrolment_id']}/account-confirmation"
+    by_himself = sun.post(url, json={"version": reason["details"]["version"]})
+    with client_as(stack, Role.SUPERVISOR, "supervisor-li") as li:
+        stale = li.post(url, json={"version": 1})
+        confirmed = li.post(url, json={"version": reason["details"]["version"]})
+    rerun = ready_run(officer, area)
+    [paid] = items_of(officer, rerun).values()
+
+    assert (held["decision"], codes(held)) == ("HOLD", {"ACCOUNT_CHANGE_UNCONFIRMED"})
+    assert reason["details"]["changed_by"] == "supervisor-sun"
+    assert override.status_code == 409, override.text
+    assert "账户" in page.text and reason["zh_cn"] in page.text
+    assert (by_himself.status_code, stale.status_code) == (403, 409)
+    assert confirmed.status_code == 200, confirmed.text
+    assert paid["decision"] == "PAY"
+    approval = {"version": rerun["version"]}
+    assert sun.post(f"/v1/payout-runs/{rerun['id']}/approval", json=approval).is_success
+    [row] = _payout_file(officer, rerun).values()
+    assert row[3] == new_account["payout_account"]
+    actions = [e["action"] for e in audited(people["auditor"], record["enrolment_id"])]
+    assert actions == ["enrolment.create", "enrolment.update", "enrolment.account_confirmed"]
 
 
 def test_who_started_a_run_may_not_override_its_items(api, people, area):

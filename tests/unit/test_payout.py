@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shaobing_api.domain.payout import (
+    Decision,
     OtherRun,
     RunRefused,
     RunState,
@@ -48,11 +49,11 @@ def test_another_supervisor_or_officer_approves_a_ready_run_without_open_critica
 
 
 def test_overrides_only_on_a_ready_run_and_the_file_only_once_approved() -> None:
-    check_override(READY, SUN)
+    check_override(READY, SUN, Decision.STOP, [])
     with pytest.raises(RunRefused):
-        check_override(RunState(RunStatus.APPROVED, "qian", 0), SUN)
+        check_override(RunState(RunStatus.APPROVED, "qian", 0), SUN, Decision.STOP, [])
     with pytest.raises(RunRefused):
-        check_override(READY, Principal("a", Role.AUDITOR, ("31",)))
+        check_override(READY, Principal("a", Role.AUDITOR, ("31",)), Decision.STOP, [])
     check_export(RunStatus.APPROVED)
     check_export(RunStatus.EXPORTED)
     with pytest.raises(RunRefused):
@@ -141,12 +142,20 @@ def test_a_rerun_of_the_same_area_supersedes_its_ready_run_and_a_first_run_start
 def test_who_started_a_run_neither_overrides_its_items_nor_approves_it() -> None:
     qian = Principal("qian", Role.PAYMENT_OFFICER, ("310110",))
     for check in (
-        lambda: check_override(READY, qian),
+        lambda: check_override(READY, qian, Decision.HOLD, []),
         lambda: check_approval(READY, qian),
     ):
         with pytest.raises(RunRefused) as refused:
             check()
         assert refused.value.status == 403
+
+
+def test_an_unconfirmed_new_account_cannot_be_overridden_into_a_payment() -> None:
+    unconfirmed = [{"code": "ACCOUNT_CHANGE_UNCONFIRMED", "changed_by": "zhou"}]
+    with pytest.raises(RunRefused) as refused:
+        check_override(READY, SUN, Decision.PAY, unconfirmed)
+    assert refused.value.status == 409
+    check_override(READY, SUN, Decision.STOP, unconfirmed)
 
 
 def test_an_approval_is_refused_while_an_enrolment_to_pay_changed_since_the_check() -> None:
@@ -162,3 +171,9 @@ def test_only_a_ready_run_is_cancelled_and_only_by_who_may_start_runs() -> None:
         check_cancel(RunState(RunStatus.APPROVED, "qian", 0), SUN)
     with pytest.raises(RunRefused):
         check_cancel(READY, Principal("wu", Role.AUDITOR, ("310110",)))
+
+
+def test_an_unconfirmed_account_change_reads_with_who_made_it() -> None:
+    reason = {"code": "ACCOUNT_CHANGE_UNCONFIRMED", "changed_by": "zhou", "version": 3}
+    assert reason_text(reason, "zh") == "发放账户变更待复核（zhou 修改）"
+    assert "changed by zhou" in reason_text(reason, "en")

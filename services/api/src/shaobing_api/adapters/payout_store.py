@@ -105,8 +105,23 @@ where n % $3 = 0 or n = total
 order by enrolment_id
 """
 
-# $1 run, $2 area prefix, $3 month, $4 after this enrolment_id, $5 up to this one
+# $1 run, $2 area prefix, $3 month, $4 after this enrolment_id, $5 up to this one. A new payout
+# account nobody has confirmed yet holds the payment, read in the same snapshot as the account.
 _WRITE_SLICE = f"""
+with reasons as (
+    select enrolment_id, decision, reason, critical, to_recover
+    from payout_run_reasons where run_id = $1 and enrolment_id > $4 and enrolment_id <= $5
+    union all
+    select e.enrolment_id, 'HOLD',
+           jsonb_build_object('code', 'ACCOUNT_CHANGE_UNCONFIRMED', 'version', e.version,
+                              'changed_by', e.account_changed_by,
+                              'changed_at', e.account_changed_at),
+           false, 0
+    from enrolments e
+    where {_COVERED.format(area="$2", month="$3")} and e.enrolment_id > $4
+      and e.enrolment_id <= $5 and e.account_changed_by is not null
+      and e.account_confirmed_by is null
+)
 insert into payout_run_items (run_id, enrolment_id, program, area_code, beneficiary_id,
                               decision, reasons, amount, overpaid_to_recover, critical,
                               payout_account, enrolment_version)
@@ -119,9 +134,7 @@ left join (
            case when bool_or(decision = 'STOP') then 'STOP' else 'HOLD' end as decision,
            jsonb_agg(distinct reason) as reasons, bool_or(critical) as critical,
            max(to_recover) as to_recover
-    from payout_run_reasons
-    where run_id = $1 and enrolment_id > $4 and enrolment_id <= $5
-    group by enrolment_id
+    from reasons group by enrolment_id
 ) d using (enrolment_id)
 where {_COVERED.format(area="$2", month="$3")} and e.enrolment_id > $4 and e.enrolment_id <= $5
 """

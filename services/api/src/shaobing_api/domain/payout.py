@@ -88,14 +88,28 @@ def check_start(month: str, area: str, others: Iterable[OtherRun]) -> None:
         )
 
 
-def check_override(run: RunState, principal: Principal) -> None:
-    """An approver other than who started the run, on a READY run."""
+# Reasons an override may not turn into a payment: they need another person's step first.
+NOT_PAYABLE_BY_OVERRIDE = frozenset({"ACCOUNT_CHANGE_UNCONFIRMED"})
+
+
+def check_override(
+    run: RunState, principal: Principal, decision: Decision, reasons: Iterable[Mapping]
+) -> None:
+    """An approver other than the starter, on a READY run; no unconfirmed account paid."""
     if principal.role not in APPROVE_ROLES:
         raise RunRefused(403, f"role {principal.role.value} may not override a decision")
     if run.status is not RunStatus.READY:
         raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be changed")
     if principal.subject == run.started_by:
         raise RunRefused(403, "who started the run may not override its decisions")
+    blocking = sorted({str(r.get("code")) for r in reasons} & NOT_PAYABLE_BY_OVERRIDE)
+    if decision is Decision.PAY and blocking:
+        raise RunRefused(
+            409,
+            f"decision: {', '.join(blocking)} cannot be overridden to PAY; a supervisor other "
+            "than who changed it confirms the new payout account (POST /v1/enrolments/<id>/"
+            "account-confirmation), then the month is started again",
+        )
 
 
 def check_cancel(run: RunState, principal: Principal) -> None:
@@ -165,6 +179,10 @@ _REASONS = {
     "REASSESSMENT_PENDING": (
         "重新核定中：{rule_id}",
         "Reassessment opened and not concluded: {rule_id}",
+    ),
+    "ACCOUNT_CHANGE_UNCONFIRMED": (
+        "发放账户变更待复核（{changed_by} 修改）",
+        "New payout account awaiting a second person's confirmation (changed by {changed_by})",
     ),
 }
 

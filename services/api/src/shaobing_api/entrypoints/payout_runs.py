@@ -185,7 +185,8 @@ async def override(
         item = await runs.get_item(conn, run_id, enrolment_id)
         if item is None:
             raise HTTPException(404, "no such enrolment in this run")
-        allowed(check_override, await _state(conn, run), principal)
+        state = await _state(conn, run)
+        allowed(check_override, state, principal, body.decision, item["reasons"])
         at = request.app.state.settings.local_now().isoformat()
         decided = {"decision": body.decision.value, "reason": body.reason}
         decided |= {"by": principal.subject, "at": at}
