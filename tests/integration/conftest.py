@@ -26,6 +26,7 @@ AREA = "310110"
 COMMUNITY = "310110001001"
 OTHER_COMMUNITY = "310110002001"
 DEBEZIUM_TOPIC = "civil.death.registrations"  # as a Debezium connector named "civil" names it
+PAYOUT_STALL_SECONDS = 10  # short, so that a test sees what the stall watcher does
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         extra_env={
             "INGEST_DEBEZIUM_TOPICS": f"{DEBEZIUM_TOPIC}=death",
             "ALERTS_ESCALATION_SECONDS": "1",
+            "API_PAYOUT_STALL_SECONDS": str(PAYOUT_STALL_SECONDS),
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),
         ports={name: free_port() for name in names},

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from shaobing_api.domain.payout import (
+    Decision,
+    OtherRun,
     RunRefused,
     RunState,
     RunStatus,
     check_approval,
+    check_cancel,
     check_export,
     check_override,
+    check_start,
     mask_account,
     reason_text,
 )
@@ -45,11 +49,11 @@ def test_another_supervisor_or_officer_approves_a_ready_run_without_open_critica
 
 
 def test_overrides_only_on_a_ready_run_and_the_file_only_once_approved() -> None:
-    check_override(READY, SUN)
+    check_override(READY, SUN, Decision.STOP, [])
     with pytest.raises(RunRefused):
-        check_override(RunState(RunStatus.APPROVED, "qian", 0), SUN)
+        check_override(RunState(RunStatus.APPROVED, "qian", 0), SUN, Decision.STOP, [])
     with pytest.raises(RunRefused):
-        check_override(READY, Principal("a", Role.AUDITOR, ("31",)))
+        check_override(READY, Principal("a", Role.AUDITOR, ("31",)), Decision.STOP, [])
     check_export(RunStatus.APPROVED)
     check_export(RunStatus.EXPORTED)
     with pytest.raises(RunRefused):
@@ -75,6 +79,7 @@ ROW = {
     "payout_account": "6222020200112233445",
     "reasons": [{"code": "DEATH_RECORDED", "died_on": "2026-09-05"}],
     "override": {"decision": "STOP", "reason": "已核实", "by": "sun"},
+    "changed_since_check": False,
 }
 
 
@@ -84,6 +89,8 @@ def test_the_files_show_ids_and_accounts_as_the_role_may_see_them() -> None:
     worker = Principal("zhou", Role.CASEWORKER, ("310110",))
 
     assert payable_row(ROW, officer)["payout_account"] == ROW["payout_account"]
+    assert payable_row(ROW, officer)["changed_since_check"] == ""
+    assert payable_row(ROW | {"changed_since_check": True}, officer)["changed_since_check"]
     assert payable_row(ROW, auditor)["payout_account"].endswith("*3445")
     assert payable_row(ROW, worker)["beneficiary_id"] == "310110********0011"
     held = exception_row(ROW, auditor)
@@ -91,3 +98,82 @@ def test_the_files_show_ids_and_accounts_as_the_role_may_see_them() -> None:
         "受益人死亡已登记（2026-09-05） / The beneficiary's death is recorded (2026-09-05)"
     )
     assert held["override"] == "STOP: 已核实 (sun)"
+
+
+def _others(*runs: tuple[str, RunStatus]) -> list[OtherRun]:
+    return [OtherRun(f"run-{n}", area, status) for n, (area, status) in enumerate(runs)]
+
+
+@pytest.mark.parametrize(
+    ("area", "others", "named"),
+    [
+        ("310110", _others(("310110001", RunStatus.READY)), "run-0"),  # district over street
+        ("310110001", _others(("310110", RunStatus.READY)), "run-0"),  # street in district
+        ("310110001001", _others(("310110001", RunStatus.APPROVED)), "run-0"),
+        ("310110001", _others(("310110", RunStatus.EXPORTED)), "run-0"),
+        ("310110001", _others(("310110001", RunStatus.RUNNING)), "run-0"),
+        ("310110001", _others(("310110001", RunStatus.APPROVED)), "run-0"),
+        ("310110", _others(("310110", RunStatus.READY), ("310110002", RunStatus.READY)), "run-1"),
+    ],
+    ids=[
+        "district-over-street",
+        "street-in-district",
+        "community-in-approved-street",
+        "street-in-exported-district",
+        "same-area-running",
+        "same-area-approved",
+        "same-area-ready-but-a-street-too",
+    ],
+)
+def test_a_run_overlapping_another_of_the_month_that_counts_is_refused_naming_it(
+    area, others, named
+) -> None:
+    with pytest.raises(RunRefused) as refused:
+        check_start("2026-12", area, others)
+    assert refused.value.status == 409
+    assert named in refused.value.reason and refused.value.reason.startswith("area:")
+
+
+def test_a_rerun_of_the_same_area_supersedes_its_ready_run_and_a_first_run_starts() -> None:
+    check_start("2026-12", "310110001", _others(("310110001", RunStatus.READY)))
+    check_start("2026-12", "310110001", [])
+
+
+def test_who_started_a_run_neither_overrides_its_items_nor_approves_it() -> None:
+    qian = Principal("qian", Role.PAYMENT_OFFICER, ("310110",))
+    for check in (
+        lambda: check_override(READY, qian, Decision.HOLD, []),
+        lambda: check_approval(READY, qian),
+    ):
+        with pytest.raises(RunRefused) as refused:
+            check()
+        assert refused.value.status == 403
+
+
+def test_an_unconfirmed_new_account_cannot_be_overridden_into_a_payment() -> None:
+    unconfirmed = [{"code": "ACCOUNT_CHANGE_UNCONFIRMED", "changed_by": "zhou"}]
+    with pytest.raises(RunRefused) as refused:
+        check_override(READY, SUN, Decision.PAY, unconfirmed)
+    assert refused.value.status == 409
+    check_override(READY, SUN, Decision.STOP, unconfirmed)
+
+
+def test_an_approval_is_refused_while_an_enrolment_to_pay_changed_since_the_check() -> None:
+    changed = RunState(RunStatus.READY, "qian", 0, changed_to_pay=("E-1", "E-2"))
+    with pytest.raises(RunRefused) as refused:
+        check_approval(changed, SUN)
+    assert refused.value.status == 409 and "E-1, E-2" in refused.value.reason
+
+
+def test_only_a_ready_run_is_cancelled_and_only_by_who_may_start_runs() -> None:
+    check_cancel(READY, SUN)
+    with pytest.raises(RunRefused):
+        check_cancel(RunState(RunStatus.APPROVED, "qian", 0), SUN)
+    with pytest.raises(RunRefused):
+        check_cancel(READY, Principal("wu", Role.AUDITOR, ("310110",)))
+
+
+def test_an_unconfirmed_account_change_reads_with_who_made_it() -> None:
+    reason = {"code": "ACCOUNT_CHANGE_UNCONFIRMED", "changed_by": "zhou", "version": 3}
+    assert reason_text(reason, "zh") == "发放账户变更待复核（zhou 修改）"
+    assert "changed by zhou" in reason_text(reason, "en")

@@ -6,11 +6,14 @@ from uuid import UUID
 
 import asyncpg
 
-from .payout_store import totals
+from .payout_totals import EFFECTIVE, totals
 
+# changed_since_check: its items whose enrolment was written after the check read it.
 RUN_COLUMNS = """seq, id, month, area, status, previous_run_id, started_by, started_at, finished_at,
-    rows_total, rows_checked, totals, changes, failure, approved_by, approved_at, exported_by,
-    exported_at, version"""
+    heartbeat_at, rows_total, rows_checked, totals, changes, failure, approved_by, approved_at,
+    exported_by, exported_at, cancellation, version,
+    (select count(*) from payout_run_items i
+     where i.run_id = payout_runs.id and i.changed_since_check) as changed_since_check"""
 
 
 async def get_run(conn: asyncpg.Connection, run_id: UUID, *, lock: bool = False):
@@ -41,25 +44,36 @@ async def list_items(
     decision: str | None,
     program: str | None,
     critical: bool | None,
+    changed: bool | None,
     after: str,
     limit: int,
 ) -> list[asyncpg.Record]:
     """Items by enrolment_id, the effective decision (an override wins) as `decision`."""
     return await conn.fetch(
-        """select enrolment_id, program, area_code, beneficiary_id, decision as checked,
-                  coalesce(override ->> 'decision', decision) as decision, reasons, amount,
-                  overpaid_to_recover, critical, override
-           from payout_run_items
-           where run_id = $1 and enrolment_id > $2
-             and ($3::text is null or coalesce(override ->> 'decision', decision) = $3)
-             and ($4::text is null or program = $4) and ($5::bool is null or critical = $5)
-           order by enrolment_id limit $6""",
+        f"""select enrolment_id, program, area_code, beneficiary_id, decision as checked,
+                   {EFFECTIVE} as decision, reasons, amount, overpaid_to_recover, critical,
+                   override, payout_account, changed_since_check
+            from payout_run_items
+            where run_id = $1 and enrolment_id > $2
+              and ($3::text is null or {EFFECTIVE} = $3)
+              and ($4::text is null or program = $4) and ($5::bool is null or critical = $5)
+              and ($6::bool is null or changed_since_check = $6)
+            order by enrolment_id limit $7""",
         run_id,
         after,
         decision,
         program,
         critical,
+        changed,
         limit,
+    )
+
+
+async def get_item(conn: asyncpg.Connection, run_id: UUID, enrolment_id: str):
+    return await conn.fetchrow(
+        "select * from payout_run_items where run_id = $1 and enrolment_id = $2",
+        run_id,
+        enrolment_id,
     )
 
 
@@ -71,15 +85,36 @@ async def unresolved_critical(conn: asyncpg.Connection, run_id: UUID) -> int:
     )
 
 
+async def changed_to_pay(conn: asyncpg.Connection, run_id: UUID) -> list[str]:
+    """The enrolments to pay that were written after the check read them."""
+    rows = await conn.fetch(
+        f"""select enrolment_id from payout_run_items
+            where run_id = $1 and changed_since_check and {EFFECTIVE} = 'PAY'
+            order by enrolment_id""",
+        run_id,
+    )
+    return [r[0] for r in rows]
+
+
 async def set_override(
     conn: asyncpg.Connection, run_id: UUID, enrolment_id: str, override: dict
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """update payout_run_items set override = $3 where run_id = $1 and enrolment_id = $2
-           returning enrolment_id, area_code, decision, override""",
+) -> None:
+    """The approver's decision on the item; the run's version moves (an approval names it)."""
+    await conn.execute(
+        "update payout_run_items set override = $3 where run_id = $1 and enrolment_id = $2",
         run_id,
         enrolment_id,
         override,
+    )
+    await conn.execute("update payout_runs set version = version + 1 where id = $1", run_id)
+
+
+async def cancel(conn: asyncpg.Connection, run_id: UUID, cancellation: dict) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"""update payout_runs set status = 'CANCELLED', cancellation = $2, version = version + 1
+            where id = $1 returning {RUN_COLUMNS}""",
+        run_id,
+        cancellation,
     )
 
 
@@ -107,13 +142,13 @@ async def mark_exported(conn: asyncpg.Connection, run_id: UUID, by: str) -> None
 
 
 async def payout_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Record]:
-    """One row per enrolment to pay, with its account (the api's own table)."""
+    """One row per enrolment to pay: the account and amount the check read and was approved."""
     return await conn.fetch(
-        """select i.enrolment_id, i.program, i.beneficiary_id, e.payout_account, i.amount,
-                  i.area_code
-           from payout_run_items i join enrolments e using (enrolment_id)
-           where i.run_id = $1 and coalesce(i.override ->> 'decision', i.decision) = 'PAY'
-           order by i.enrolment_id""",
+        f"""select enrolment_id, program, beneficiary_id, payout_account, amount, area_code,
+                   changed_since_check
+            from payout_run_items
+            where run_id = $1 and {EFFECTIVE} = 'PAY'
+            order by enrolment_id""",
         run_id,
     )
 
@@ -121,12 +156,11 @@ async def payout_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Re
 async def exception_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Record]:
     """The held and stopped enrolments with their reasons."""
     return await conn.fetch(
-        """select enrolment_id, program, beneficiary_id, area_code, amount, overpaid_to_recover,
-                  coalesce(override ->> 'decision', decision) as decision, decision as checked,
-                  reasons, override, critical
-           from payout_run_items
-           where run_id = $1 and coalesce(override ->> 'decision', decision) <> 'PAY'
-           order by critical and override is null desc,
-                    coalesce(override ->> 'decision', decision) desc, enrolment_id""",
+        f"""select enrolment_id, program, beneficiary_id, area_code, amount, overpaid_to_recover,
+                   {EFFECTIVE} as decision, decision as checked, reasons, override, critical,
+                   payout_account, changed_since_check
+            from payout_run_items
+            where run_id = $1 and {EFFECTIVE} <> 'PAY'
+            order by critical and override is null desc, {EFFECTIVE} desc, enrolment_id""",
         run_id,
     )

@@ -6,6 +6,8 @@ registrations cancelled or moved out, undecided and decided alerts — into `pay
 (few rows: the exceptions). Then the enrolments, cut into slices by enrolment_id, are
 written as items, each with its reasons folded in and the strongest decision (STOP over HOLD over
 PAY); slices go in parallel (one connection each) and the run's progress moves after each.
+Each item keeps the account, amount and version of the enrolment it read: that is what is paid.
+Only a RUNNING run moves: once failed (by its own error or the stall watcher) it stays so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,18 @@ from datetime import date
 from uuid import UUID
 
 import asyncpg
+
+from ..domain.payout import OtherRun, RunStatus
+from .enrolment_store import ITEMS_LOCK
+from .payout_queries import RUN_COLUMNS
+from .payout_totals import change_counts, totals
+
+_MONTH_LOCK = 0x5041_594F  # "PAYO", with the month: one start of a month's runs at a time
+
+
+class RunNotRunning(Exception):
+    """The run was failed (the stall watcher, an error) while its worker was at it: stop."""
+
 
 # The enrolments a run covers: $area prefix, $month 'YYYY-MM'.
 _COVERED = """e.status = 'ACTIVE' and e.area_code like {area} || '%' and e.start_month <= {month}"""
@@ -91,39 +105,60 @@ where n % $3 = 0 or n = total
 order by enrolment_id
 """
 
-# $1 run, $2 area prefix, $3 month, $4 after this enrolment_id, $5 up to this one
+# $1 run, $2 area prefix, $3 month, $4 after this enrolment_id, $5 up to this one. A new payout
+# account nobody has confirmed yet holds the payment, read in the same snapshot as the account.
 _WRITE_SLICE = f"""
+with reasons as (
+    select enrolment_id, decision, reason, critical, to_recover
+    from payout_run_reasons where run_id = $1 and enrolment_id > $4 and enrolment_id <= $5
+    union all
+    select e.enrolment_id, 'HOLD',
+           jsonb_build_object('code', 'ACCOUNT_CHANGE_UNCONFIRMED', 'version', e.version,
+                              'changed_by', e.account_changed_by,
+                              'changed_at', e.account_changed_at),
+           false, 0
+    from enrolments e
+    where {_COVERED.format(area="$2", month="$3")} and e.enrolment_id > $4
+      and e.enrolment_id <= $5 and e.account_changed_by is not null
+      and e.account_confirmed_by is null
+)
 insert into payout_run_items (run_id, enrolment_id, program, area_code, beneficiary_id,
-                              decision, reasons, amount, overpaid_to_recover, critical)
+                              decision, reasons, amount, overpaid_to_recover, critical,
+                              payout_account, enrolment_version)
 select $1, e.enrolment_id, e.program, e.area_code, e.beneficiary_id,
        coalesce(d.decision, 'PAY'), coalesce(d.reasons, '[]'), e.monthly_amount,
-       coalesce(d.to_recover, 0), coalesce(d.critical, false)
+       coalesce(d.to_recover, 0), coalesce(d.critical, false), e.payout_account, e.version
 from enrolments e
 left join (
     select enrolment_id,
            case when bool_or(decision = 'STOP') then 'STOP' else 'HOLD' end as decision,
            jsonb_agg(distinct reason) as reasons, bool_or(critical) as critical,
            max(to_recover) as to_recover
-    from payout_run_reasons
-    where run_id = $1 and enrolment_id > $4 and enrolment_id <= $5
-    group by enrolment_id
+    from reasons group by enrolment_id
 ) d using (enrolment_id)
 where {_COVERED.format(area="$2", month="$3")} and e.enrolment_id > $4 and e.enrolment_id <= $5
 """
 
 
+async def overlapping_runs(conn: asyncpg.Connection, month: str, area: str) -> list[OtherRun]:
+    """The month's runs that overlap the area and still count, whatever the caller's areas.
+
+    Takes the month's lock until the caller's transaction ends: two starts of a month, even of
+    different areas, are decided one after the other.
+    """
+    await conn.execute("select pg_advisory_xact_lock($1, $2)", _MONTH_LOCK, _month_number(month))
+    rows = await conn.fetch("select * from payout_runs_overlapping($1, $2)", month, area)
+    return [OtherRun(str(r["id"]), r["area"], RunStatus(r["status"])) for r in rows]
+
+
+def _month_number(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7])
+
+
 async def start_run(
     conn: asyncpg.Connection, *, run_id: UUID, month: str, area: str, started_by: str
-) -> asyncpg.Record | None:
-    """A RUNNING run superseding a READY one of the month; None when one is final or running."""
-    final = await conn.fetchval(
-        """select 1 from payout_runs where month = $1 and area = $2
-           and status in ('RUNNING', 'APPROVED', 'EXPORTED')""",
-        month,
-        area,
-    )
-    if final:
-        return None
+) -> asyncpg.Record:
+    """A RUNNING run superseding the READY one of the month and area, if any."""
     previous = await conn.fetchval(
         """select id from payout_runs where month = $1 and area = $2
            and status in ('READY', 'SUPERSEDED') order by started_at desc limit 1""",
@@ -142,8 +177,8 @@ async def start_run(
         month,
     )
     return await conn.fetchrow(
-        """insert into payout_runs (id, month, area, previous_run_id, started_by, rows_total)
-           values ($1, $2, $3, $4, $5, $6) returning *""",
+        f"""insert into payout_runs (id, month, area, previous_run_id, started_by, rows_total)
+            values ($1, $2, $3, $4, $5, $6) returning {RUN_COLUMNS}""",
         run_id,
         month,
         area,
@@ -176,29 +211,52 @@ async def slices(conn: asyncpg.Connection, run: asyncpg.Record, size: int) -> li
 
 
 async def write_slice(conn: asyncpg.Connection, run: asyncpg.Record, bounds: tuple) -> int:
-    """Write one slice's items and count them into the run's progress; how many there were."""
+    """Write one slice's items and count them into the run's progress; how many there were.
+
+    RunNotRunning (nothing written) when the run is no longer RUNNING.
+    """
     async with conn.transaction():
+        await conn.execute("select pg_advisory_xact_lock_shared($1)", ITEMS_LOCK)
         status = await conn.execute(_WRITE_SLICE, run["id"], run["area"], run["month"], *bounds)
         checked = int(status.split()[-1])
-        await conn.execute(
-            """update payout_runs set rows_checked = rows_checked + $2,
-                      heartbeat_at = clock_timestamp() where id = $1""",
-            run["id"],
-            checked,
+        _still_running(
+            await conn.execute(
+                """update payout_runs set rows_checked = rows_checked + $2,
+                          heartbeat_at = clock_timestamp() where id = $1 and status = 'RUNNING'""",
+                run["id"],
+                checked,
+            )
         )
     return checked
+
+
+def _still_running(status: str) -> None:
+    if status == "UPDATE 0":
+        raise RunNotRunning("the run was failed while its worker was at it")
 
 
 async def finish_run(conn: asyncpg.Connection, run_id: UUID) -> None:
     """READY, with its totals and what changed since the previous run of the month."""
     async with conn.transaction():
-        await conn.execute(
-            """update payout_runs set status = 'READY', finished_at = clock_timestamp(),
-                      totals = $2, changes = $3 where id = $1""",
-            run_id,
-            await totals(conn, run_id),
-            await change_counts(conn, run_id),
+        _still_running(
+            await conn.execute(
+                """update payout_runs set status = 'READY', finished_at = clock_timestamp(),
+                          totals = $2, changes = $3 where id = $1 and status = 'RUNNING'""",
+                run_id,
+                await totals(conn, run_id),
+                await change_counts(conn, run_id),
+            )
         )
+
+
+async def beat(conn: asyncpg.Connection, run_id: UUID) -> bool:
+    """The run's worker is alive (whatever step it is in); False once the run is not RUNNING."""
+    status = await conn.execute(
+        """update payout_runs set heartbeat_at = clock_timestamp()
+           where id = $1 and status = 'RUNNING'""",
+        run_id,
+    )
+    return status != "UPDATE 0"
 
 
 async def fail_run(conn: asyncpg.Connection, run_id: UUID, failure: str) -> None:
@@ -219,82 +277,3 @@ async def fail_stalled(conn: asyncpg.Connection, seconds: float) -> int:
         seconds,
     )
     return int(result.split()[-1])
-
-
-_EFFECTIVE = "coalesce(override ->> 'decision', decision)"
-
-
-async def totals(conn: asyncpg.Connection, run_id: UUID) -> dict:
-    """Counts and amounts by decision, by program and decision, and by area (district) too."""
-    rows = await conn.fetch(
-        f"""select {_EFFECTIVE} as decision, program, left(area_code, 9) as street,
-                   count(*) as enrolments, sum(amount) as amount,
-                   sum(overpaid_to_recover) as to_recover,
-                   count(*) filter (where critical and override is null) as unresolved_critical
-            from payout_run_items where run_id = $1 group by 1, 2, 3""",
-        run_id,
-    )
-    return _fold_totals(rows)
-
-
-def _fold_totals(rows: list) -> dict:
-    out: dict = {"by_decision": {}, "by_program": {}, "by_street": {}}
-    out |= {"to_recover": "0.00", "unresolved_critical": 0}
-    to_recover = 0
-    for r in rows:
-        for group, key in (("by_program", r["program"]), ("by_street", r["street"])):
-            cell = out[group].setdefault(key, {}).setdefault(r["decision"], [0, 0])
-            cell[0], cell[1] = cell[0] + r["enrolments"], cell[1] + r["amount"]
-        cell = out["by_decision"].setdefault(r["decision"], [0, 0])
-        cell[0], cell[1] = cell[0] + r["enrolments"], cell[1] + r["amount"]
-        to_recover += r["to_recover"]
-        out["unresolved_critical"] += r["unresolved_critical"]
-    out["to_recover"] = f"{to_recover:.2f}"
-    return _as_json(out)
-
-
-def _as_json(value: object) -> object:
-    """[count, amount] cells as {"enrolments", "amount"} with amounts as decimal strings."""
-    if isinstance(value, dict):
-        return {k: _as_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return {"enrolments": value[0], "amount": f"{value[1]:.2f}"}
-    return value
-
-
-_DIFF = """
-with now_ as (select * from payout_run_items where run_id = $1),
-     before as (select * from payout_run_items
-                where run_id = (select previous_run_id from payout_runs where id = $1))
-select coalesce(n.enrolment_id, b.enrolment_id) as enrolment_id,
-       case when b.enrolment_id is null then 'ADDED' when n.enrolment_id is null then 'REMOVED'
-            else 'CHANGED' end as change,
-       b.decision as decision_before, n.decision as decision_now,
-       b.amount as amount_before, n.amount as amount_now,
-       b.reasons as reasons_before, n.reasons as reasons_now
-from now_ n full join before b using (enrolment_id)
-where (select previous_run_id from payout_runs where id = $1) is not null
-  and (b.enrolment_id is null or n.enrolment_id is null or n.decision <> b.decision
-       or n.amount <> b.amount or n.reasons <> b.reasons)
-"""
-
-
-async def change_counts(conn: asyncpg.Connection, run_id: UUID) -> dict | None:
-    previous = await conn.fetchval("select previous_run_id from payout_runs where id = $1", run_id)
-    if previous is None:
-        return None
-    rows = await conn.fetch(f"select change, count(*) from ({_DIFF}) d group by 1", run_id)
-    counts = {"ADDED": 0, "REMOVED": 0, "CHANGED": 0} | {r[0]: r[1] for r in rows}
-    return {"previous_run_id": str(previous), **counts}
-
-
-async def changes(
-    conn: asyncpg.Connection, run_id: UUID, *, after: str, limit: int
-) -> list[asyncpg.Record]:
-    """What differs from the previous run of the month, by enrolment (none for a first run)."""
-    return await conn.fetch(
-        f"select * from ({_DIFF}) d where enrolment_id > $2 order by enrolment_id limit $3",
-        run_id,
-        after,
-        limit,
-    )

@@ -2,13 +2,15 @@
 which status, and how a decision's reasons read. Pure: the api loads a run, asks here, writes.
 
 A run goes RUNNING → READY → APPROVED → EXPORTED; a re-run of the month supersedes a READY run
-(SUPERSEDED); a run that stops part-way is FAILED. The decisions themselves are made set-based in
-PostgreSQL (`adapters/payout_store.py`), over every active enrolment of the area at once.
+(SUPERSEDED) and a READY run can be set aside (CANCELLED); a run that stops part-way is FAILED.
+An enrolment is paid at most once a month: runs of a month whose areas overlap exclude each
+other. The decisions themselves are made set-based in PostgreSQL (`adapters/payout_store.py`),
+over every active enrolment of the area at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,6 +29,7 @@ class RunStatus(StrEnum):
     APPROVED = "APPROVED"
     EXPORTED = "EXPORTED"
     SUPERSEDED = "SUPERSEDED"
+    CANCELLED = "CANCELLED"
     FAILED = "FAILED"
 
 
@@ -51,13 +54,70 @@ class RunState:
     status: RunStatus
     started_by: str
     unresolved_critical: int  # items with an undecided CRITICAL alert and no override
+    changed_to_pay: Sequence[str] = ()  # enrolments to pay that changed since the check
 
 
-def check_override(run: RunState, principal: Principal) -> None:
+@dataclass(frozen=True)
+class OtherRun:
+    """A run of the same month whose area overlaps (one area a prefix of the other)."""
+
+    id: str
+    area: str
+    status: RunStatus
+
+
+_OVERLAP_ADVICE = {
+    RunStatus.RUNNING: "wait until it is READY, then start again to supersede it",
+    RunStatus.READY: "cancel it first (POST /v1/payout-runs/{id}/cancellation)",
+    RunStatus.APPROVED: "that area's month is final",
+    RunStatus.EXPORTED: "that area's month is final",
+}
+
+
+def check_start(month: str, area: str, others: Iterable[OtherRun]) -> None:
+    """An enrolment is paid at most once a month: a run overlapping another of the month that
+    still counts is refused, naming it; only a READY run of the very same area is superseded."""
+    for other in others:
+        if other.area == area and other.status is RunStatus.READY:
+            continue
+        advice = _OVERLAP_ADVICE[other.status].format(id=other.id)
+        raise RunRefused(
+            409,
+            f"area: {area} overlaps payout run {other.id} of {month} over {other.area}, which is "
+            f"{other.status.value}; an enrolment is paid at most once a month: {advice}",
+        )
+
+
+# Reasons an override may not turn into a payment: they need another person's step first.
+NOT_PAYABLE_BY_OVERRIDE = frozenset({"ACCOUNT_CHANGE_UNCONFIRMED"})
+
+
+def check_override(
+    run: RunState, principal: Principal, decision: Decision, reasons: Iterable[Mapping]
+) -> None:
+    """An approver other than the starter, on a READY run; no unconfirmed account paid."""
     if principal.role not in APPROVE_ROLES:
         raise RunRefused(403, f"role {principal.role.value} may not override a decision")
     if run.status is not RunStatus.READY:
         raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be changed")
+    if principal.subject == run.started_by:
+        raise RunRefused(403, "who started the run may not override its decisions")
+    blocking = sorted({str(r.get("code")) for r in reasons} & NOT_PAYABLE_BY_OVERRIDE)
+    if decision is Decision.PAY and blocking:
+        raise RunRefused(
+            409,
+            f"decision: {', '.join(blocking)} cannot be overridden to PAY; a supervisor other "
+            "than who changed it confirms the new payout account (POST /v1/enrolments/<id>/"
+            "account-confirmation), then the month is started again",
+        )
+
+
+def check_cancel(run: RunState, principal: Principal) -> None:
+    """A READY run is set aside by someone who may start runs (it was never paid)."""
+    if principal.role not in START_ROLES:
+        raise RunRefused(403, f"role {principal.role.value} may not cancel a payout run")
+    if run.status is not RunStatus.READY:
+        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be cancelled")
 
 
 def check_approval(run: RunState, principal: Principal) -> None:
@@ -73,6 +133,13 @@ def check_approval(run: RunState, principal: Principal) -> None:
             409,
             f"{run.unresolved_critical} enrolment(s) have an undecided CRITICAL alert: decide "
             "the alert or override each enrolment's decision first",
+        )
+    if run.changed_to_pay:
+        shown = ", ".join(run.changed_to_pay[:20]) + (" …" if len(run.changed_to_pay) > 20 else "")
+        raise RunRefused(
+            409,
+            f"{len(run.changed_to_pay)} enrolment(s) to pay changed since the check ({shown}): "
+            "start the month again to check them as they are now",
         )
 
 
@@ -112,6 +179,10 @@ _REASONS = {
     "REASSESSMENT_PENDING": (
         "重新核定中：{rule_id}",
         "Reassessment opened and not concluded: {rule_id}",
+    ),
+    "ACCOUNT_CHANGE_UNCONFIRMED": (
+        "发放账户变更待复核（{changed_by} 修改）",
+        "New payout account awaiting a second person's confirmation (changed by {changed_by})",
     ),
 }
 

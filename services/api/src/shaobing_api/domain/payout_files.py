@@ -17,6 +17,7 @@ PAYOUT_COLUMNS = (
     ("payout_account", "发放账户", "Account"),
     ("amount", "发放金额", "Amount"),
     ("area_code", "区划", "Area"),
+    ("changed_since_check", "核查后变更", "Changed since the check (paid as checked)"),
 )
 EXCEPTION_COLUMNS = (
     ("enrolment_id", "待遇编号", "Enrolment"),
@@ -51,11 +52,13 @@ def exception_row(row: Mapping[str, Any], viewer: Principal) -> dict[str, Any]:
 
 
 def payable_row(row: Mapping[str, Any], viewer: Principal) -> dict[str, Any]:
-    """An enrolment to pay; the account in full only for the roles that send the bank file."""
+    """An enrolment to pay as checked; the account in full only for the roles that send the bank
+    file; marked when the enrolment was written after the check (it is still paid as checked)."""
     account = row["payout_account"]
     shown = account if viewer.role in FULL_ACCOUNT_ROLES else mask_account(account)
     return {
         **dict(row),
         "beneficiary_id": person_as_seen(row["beneficiary_id"], viewer),
         "payout_account": shown,
+        "changed_since_check": "是 yes" if row["changed_since_check"] else "",
     }

@@ -1,4 +1,6 @@
-"""POST /v1/enrolments: one enrolment or a list; bad items are named, the rest go through."""
+"""POST /v1/enrolments: one enrolment or a list; bad items are named, the rest go through. A
+changed payout account is confirmed by a second person
+(POST /v1/enrolments/{id}/account-confirmation)."""
 
 from __future__ import annotations
 
@@ -11,18 +13,32 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from shaobing_contracts.enrolment import Enrolment
+from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.logging import correlation_id
 from shaobing_runtime.problems import field_errors, problem
 
-from ..adapters.enrolment_store import held_elsewhere, record_enrolments
+from ..adapters.enrolment_store import (
+    account_change,
+    confirm_account,
+    held_elsewhere,
+    lock_against_runs,
+    record_enrolments,
+)
+from ..domain.enrolment_changes import (
+    CONFIRM_ACCOUNT_ROLES,
+    AccountChange,
+    check_account_confirmation,
+)
 from ..domain.roles import WRITE_ENROLMENT_ROLES
-from .views import EnrolmentBatchResult, EnrolmentResult
+from .payout_runs import allowed
+from .views import AccountConfirmation, AccountConfirmed, EnrolmentBatchResult, EnrolmentResult
 
 router = APIRouter(prefix="/v1/enrolments", tags=["enrolments"])
 Writer = Annotated[Principal, require(*WRITE_ENROLMENT_ROLES)]
+Confirmer = Annotated[Principal, require(*CONFIRM_ACCOUNT_ROLES)]
 _BODY = {
     "requestBody": {
         "required": True,
@@ -57,8 +73,9 @@ async def post_enrolments(request: Request, principal: Writer) -> Any:
             errors=errors,
         )
     async with scoped(request.app.state.pool, principal) as conn:
+        await lock_against_runs(conn)  # before _reject_foreign locks rows of other areas
         valid = await _reject_foreign(conn, valid, results)
-        changed = await _store(conn, [e for _, e in valid])
+        changed = await _store(conn, [e for _, e in valid], principal)
     request.app.state.relay.wake()
     for index, enrolment in valid:
         version = changed.get(enrolment.enrolment_id)
@@ -129,11 +146,13 @@ async def _reject_foreign(conn: Connection, valid: list, results: list[Enrolment
     return kept
 
 
-async def _store(conn: Connection, enrolments: list[Enrolment]) -> dict[str, int]:
+async def _store(
+    conn: Connection, enrolments: list[Enrolment], writer: Principal
+) -> dict[str, int]:
     unique = list({e.enrolment_id: e for e in enrolments}.values())
     if not unique:
         return {}
-    return await record_enrolments(conn, unique, correlation_id.get())
+    return await record_enrolments(conn, unique, writer, correlation_id.get())
 
 
 def _summary(results: list[EnrolmentResult]) -> JSONResponse | EnrolmentBatchResult:
@@ -142,3 +161,31 @@ def _summary(results: list[EnrolmentResult]) -> JSONResponse | EnrolmentBatchRes
         for s in ("created", "updated", "unchanged", "rejected")
     }
     return EnrolmentBatchResult(**count, items=results)
+
+
+@router.post("/{enrolment_id}/account-confirmation", response_model=AccountConfirmed)
+async def confirm_payout_account(
+    request: Request, principal: Confirmer, enrolment_id: str, body: AccountConfirmation
+) -> AccountConfirmed:
+    """A supervisor other than who changed it confirms a new payout account; until then every
+    payout run holds the enrolment (ACCOUNT_CHANGE_UNCONFIRMED). Audited."""
+    async with scoped(request.app.state.pool, principal) as conn:
+        row = await account_change(conn, enrolment_id)
+        if row is None:
+            raise HTTPException(404, "enrolment_id: not found")
+        change = AccountChange(row["version"], row["unconfirmed_by"])
+        allowed(check_account_confirmation, change, body.version, principal)
+        confirmed = await confirm_account(conn, enrolment_id, principal.subject)
+        entry = audit.entry_of(
+            principal,
+            "enrolment.account_confirmed",
+            "enrolment",
+            enrolment_id,
+            row["area_code"],
+            version=row["version"],
+            payout_account=confirmed["payout_account"],
+            changed_by=row["unconfirmed_by"],
+            changed_at=row["account_changed_at"],
+        )
+        await audit.append(conn, [entry])
+    return AccountConfirmed.model_validate(confirmed)

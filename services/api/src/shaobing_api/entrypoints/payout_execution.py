@@ -1,10 +1,14 @@
-"""Running a payout run in the background: slice after slice, progress after each; a run whose
-worker died (the api restarted) is marked FAILED by every api's watcher."""
+"""Running a payout run in the background: slice after slice, progress after each, a heartbeat
+throughout (a long step is not a stall); a run whose worker died (the api restarted) is marked
+FAILED by every api's watcher, and its worker, if it was only slow, stops at its next step."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import prometheus_client
@@ -13,6 +17,7 @@ import structlog
 from shaobing_runtime.periodic import every
 
 from ..adapters.payout_store import (
+    beat,
     fail_run,
     fail_stalled,
     finish_run,
@@ -32,11 +37,14 @@ RUN_SECONDS = prometheus_client.Histogram(
 log = structlog.get_logger()
 
 
-async def execute(pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int, workers: int) -> None:
+async def execute(
+    pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int, workers: int, beat_every: float
+) -> None:
     """Decide every enrolment of the run (as the owning role: the run's area bounds it)."""
     started = asyncio.get_running_loop().time()
     try:
-        await check(pool, run, slice_size, workers)
+        async with _heartbeat(pool, run["id"], beat_every):
+            await check(pool, run, slice_size, workers)
     except Exception as exc:  # the task's boundary: whatever stopped it, the run says so
         log.exception("payout run failed", run_id=str(run["id"]))
         async with pool.acquire() as conn:
@@ -64,18 +72,48 @@ async def check(pool: asyncpg.Pool, run: asyncpg.Record, slice_size: int, worker
         await finish_run(conn, run["id"])
 
 
+@asynccontextmanager
+async def _heartbeat(pool: asyncpg.Pool, run_id: UUID, every: float) -> AsyncIterator[None]:
+    """The run's heartbeat moves every `every` seconds while the block runs, whatever it does."""
+    beating = asyncio.create_task(_beat(pool, run_id, every))
+    try:
+        yield
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+
+
+async def _beat(pool: asyncpg.Pool, run_id: UUID, every: float) -> None:
+    """Until cancelled, or until the run is no longer RUNNING (failed meanwhile)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            async with pool.acquire() as conn:
+                if not await beat(conn, run_id):
+                    return
+        except Exception as exc:  # the next beat tries again: a lost beat must not end them
+            log.warning("payout run heartbeat failed", run_id=str(run_id), error=str(exc))
+
+
 def start(state: Any, run: asyncpg.Record) -> None:
     """Run it as a task the app keeps a reference to (until it ends)."""
     settings = state.settings
     task = asyncio.create_task(
-        execute(state.pool, run, settings.payout_slice_size, settings.payout_workers)
+        execute(
+            state.pool,
+            run,
+            settings.payout_slice_size,
+            settings.payout_workers,
+            beat_every=settings.payout_stall_seconds / 4,
+        )
     )
     state.payout_tasks.add(task)
     task.add_done_callback(state.payout_tasks.discard)
 
 
 async def watch_stalled(state: Any) -> None:
-    """Every minute: RUNNING runs without a heartbeat for payout_stall_seconds are FAILED."""
+    """RUNNING runs without a heartbeat for payout_stall_seconds are FAILED (looked for twice
+    within that time, at most every minute)."""
 
     async def watch() -> None:
         async with state.pool.acquire() as conn:
@@ -83,4 +121,4 @@ async def watch_stalled(state: Any) -> None:
         if failed:
             log.warning("stalled payout runs marked failed", runs=failed)
 
-    await every(60, watch, name="stalled_payout_runs")
+    await every(min(60.0, state.settings.payout_stall_seconds / 2), watch, name="stalled_runs")

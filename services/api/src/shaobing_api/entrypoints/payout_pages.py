@@ -41,6 +41,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "amount": "金额",
         "to_recover": "待追回",
         "critical": "待人工决定的重大预警",
+        "changed_since_check": "核查后又有变更的待遇（按核查时的账户和金额发放；审批前请重新核查）",
+        "cancelled": "已取消",
         "changes": "与上次核查相比",
         "added": "新增",
         "removed": "减少",
@@ -77,6 +79,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "amount": "Amount",
         "to_recover": "To recover",
         "critical": "Critical alerts awaiting a decision",
+        "changed_since_check": "Enrolments changed since the check (paid as checked; start the "
+        "month again before approving)",
+        "cancelled": "Cancelled",
         "changes": "Since the previous run",
         "added": "added",
         "removed": "removed",

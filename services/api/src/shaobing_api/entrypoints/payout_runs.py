@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from shaobing_runtime import audit
@@ -15,7 +17,8 @@ from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, CursorText, encode_cursor, encode_text_cursor
 
 from ..adapters import payout_queries as runs
-from ..adapters.payout_store import changes, start_run
+from ..adapters.payout_store import overlapping_runs, start_run
+from ..adapters.payout_totals import changes
 from ..adapters.read_audit import record_list_read
 from ..domain.payout import (
     APPROVE_ROLES,
@@ -26,8 +29,10 @@ from ..domain.payout import (
     RunState,
     RunStatus,
     check_approval,
+    check_cancel,
     check_export,
     check_override,
+    check_start,
 )
 from ..domain.payout_files import (
     EXCEPTION_COLUMNS,
@@ -39,6 +44,7 @@ from . import payout_execution
 from .downloads import FORMAT, download
 from .payout_views import (
     ApprovalBody,
+    CancellationBody,
     ChangePage,
     ItemPage,
     OverrideBody,
@@ -59,28 +65,34 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 async def start(request: Request, principal: Starter, body: StartBody) -> PayoutRun:
     """Check every ACTIVE enrolment of the area for the month; watch `rows_checked` grow.
 
-    A re-run of a month supersedes its READY run and lists what changed; an approved month is
-    final (409), as is one already running.
+    A re-run of a month and area supersedes its READY run and lists what changed. A run whose
+    area overlaps a running, ready, approved or exported run of the month (a district and its
+    streets) is refused with 409 naming that run: an enrolment is paid at most once a month.
     """
     if not principal.covers(body.area):
         raise HTTPException(404, "area: not one of yours")
     async with scoped(request.app.state.pool, principal) as conn:
-        run = await start_run(
+        others = await overlapping_runs(conn, body.month, body.area)
+        allowed(check_start, body.month, body.area, others)
+        run = await _start_run(conn, body, principal)
+        await _audited(conn, principal, run, "start", rows_total=run["rows_total"])
+    payout_execution.start(request.app.state, run)
+    return PayoutRun.model_validate(dict(run))
+
+
+async def _start_run(conn, body: StartBody, principal: Principal):
+    """The run; two starts at once are decided one after the other (the month's lock), and
+    should one still slip past (an api without that lock), the database's 409 is said as one."""
+    try:
+        return await start_run(
             conn,
             run_id=uuid.uuid4(),
             month=body.month,
             area=body.area,
             started_by=principal.subject,
         )
-        if run is None:
-            raise HTTPException(409, f"{body.month} of {body.area} is running or approved")
-        details = {"month": body.month, "rows_total": run["rows_total"]}
-        entry = audit.entry_of(
-            principal, "payout_run.start", "payout_run", str(run["id"]), body.area, **details
-        )
-        await audit.append(conn, [entry])
-    payout_execution.start(request.app.state, run)
-    return PayoutRun.model_validate(dict(run))
+    except asyncpg.UniqueViolationError as exc:
+        raise HTTPException(409, f"area: {body.month} of {body.area} is already running") from exc
 
 
 @router.get("", response_model=RunPage)
@@ -122,10 +134,12 @@ async def items(
     decision: Decision | None = None,
     program: Annotated[str | None, Query(max_length=32)] = None,
     critical: bool | None = None,
+    changed_since_check: bool | None = None,
     limit: Limit = 100,
     after: CursorText = "",
 ) -> ItemPage:
-    """Each enrolment's decision with its reasons and amount, by enrolment_id."""
+    """Each enrolment's decision with its reasons, the amount and (masked) account checked, and
+    whether the enrolment changed since; by enrolment_id."""
     async with scoped(request.app.state.pool, principal) as conn:
         await readable_run(conn, run_id)
         rows = await runs.list_items(
@@ -134,12 +148,14 @@ async def items(
             decision=decision,
             program=program,
             critical=critical,
+            changed=changed_since_check,
             after=after,
             limit=limit + 1,
         )
         page = rows[:limit]
         listed = [r["enrolment_id"] for r in page]
         query = {"run_id": run_id, "decision": decision, "program": program, "critical": critical}
+        query["changed_since_check"] = changed_since_check
         await record_list_read(conn, principal, "payout_item", listed, **query)
     cursor = encode_text_cursor(page[-1]["enrolment_id"]) if len(rows) > limit else None
     return ItemPage(items=[item_public(r, principal) for r in page], next_cursor=cursor)
@@ -162,16 +178,19 @@ async def what_changed(
 async def override(
     request: Request, principal: Approver, run_id: UUID, enrolment_id: str, body: OverrideBody
 ) -> PayoutRun:
-    """The approver's explicit decision for one enrolment, with why; recorded in the audit."""
+    """The approver's explicit decision for one enrolment, with why; recorded in the audit. Not
+    by who started the run; it moves the run's version (an approval names the one it saw)."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id, lock=True)
-        _allowed(check_override, await _state(conn, run), principal)
+        item = await runs.get_item(conn, run_id, enrolment_id)
+        if item is None:
+            raise HTTPException(404, "no such enrolment in this run")
+        state = await _state(conn, run)
+        allowed(check_override, state, principal, body.decision, item["reasons"])
         at = request.app.state.settings.local_now().isoformat()
         decided = {"decision": body.decision.value, "reason": body.reason}
         decided |= {"by": principal.subject, "at": at}
-        item = await runs.set_override(conn, run_id, enrolment_id, decided)
-        if item is None:
-            raise HTTPException(404, "no such enrolment in this run")
+        await runs.set_override(conn, run_id, enrolment_id, decided)
         entry = audit.entry_of(
             principal,
             "payout_run.override",
@@ -190,7 +209,8 @@ async def _state(conn, run) -> RunState:
     return RunState(RunStatus(run["status"]), run["started_by"], unresolved)
 
 
-def _allowed(check, *args) -> None:
+def allowed(check, *args) -> None:
+    """Run a domain check; its refusal becomes the HTTP status and reason it names."""
     try:
         check(*args)
     except RunRefused as exc:
@@ -203,22 +223,37 @@ async def approve(
 ) -> PayoutRun:
     """Approve a READY run: not by who started it, not with a critical item unanswered."""
     async with scoped(request.app.state.pool, principal) as conn:
-        run = await readable_run(conn, run_id, lock=True)
-        if run["version"] != body.version:
-            raise HTTPException(409, f"version: the run is at {run['version']}, not {body.version}")
-        _allowed(check_approval, await _state(conn, run), principal)
-        approved = await runs.approve(conn, run_id, principal.subject)
-        entry = audit.entry_of(
-            principal,
-            "payout_run.approve",
-            "payout_run",
-            str(run_id),
-            run["area"],
-            month=run["month"],
-            totals=approved["totals"]["by_decision"],
+        run = await _locked_at(conn, run_id, body.version)
+        state = replace(
+            await _state(conn, run), changed_to_pay=await runs.changed_to_pay(conn, run_id)
         )
-        await audit.append(conn, [entry])
+        allowed(check_approval, state, principal)
+        approved = await runs.approve(conn, run_id, principal.subject)
+        await _audited(conn, principal, run, "approve", totals=approved["totals"]["by_decision"])
     return PayoutRun.model_validate(dict(approved))
+
+
+async def _locked_at(conn, run_id: UUID, version: int):
+    """The run locked, if it is still at the version the caller saw (409 otherwise)."""
+    run = await readable_run(conn, run_id, lock=True)
+    if run["version"] != version:
+        raise HTTPException(409, f"version: the run is at {run['version']}, not {version}")
+    return run
+
+
+@router.post("/{run_id}/cancellation", response_model=PayoutRun)
+async def cancel(
+    request: Request, principal: Starter, run_id: UUID, body: CancellationBody
+) -> PayoutRun:
+    """Set a READY run aside (it is never paid), e.g. to check its district as a whole."""
+    async with scoped(request.app.state.pool, principal) as conn:
+        run = await _locked_at(conn, run_id, body.version)
+        allowed(check_cancel, await _state(conn, run), principal)
+        at = request.app.state.settings.local_now().isoformat()
+        cancellation = {"by": principal.subject, "at": at, "reason": body.reason}
+        cancelled = await runs.cancel(conn, run_id, cancellation)
+        await _audited(conn, principal, run, "cancel", reason=body.reason)
+    return PayoutRun.model_validate(dict(cancelled))
 
 
 @router.get("/{run_id}/payout-file", response_class=Response)
@@ -228,14 +263,18 @@ async def payout_file(
     run_id: UUID,
     format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
-    """One row per enrolment to pay, the account full for a payment officer; the first export
-    makes the run EXPORTED. Watermarked and audited."""
+    """One row per enrolment to pay with the account and amount that were checked and approved
+    (the account full for a payment officer), an enrolment changed since marked; the first
+    export makes the run EXPORTED. Watermarked and audited."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id, lock=True)
-        _allowed(check_export, RunStatus(run["status"]))
-        rows = [payable_row(r, principal) for r in await runs.payout_rows(conn, run_id)]
+        allowed(check_export, RunStatus(run["status"]))
+        paid = await runs.payout_rows(conn, run_id)
+        rows = [payable_row(r, principal) for r in paid]
         await runs.mark_exported(conn, run_id, principal.subject)
-        await _audit_export(conn, principal, run, "payout_file", format, len(rows))
+        changed = [r["enrolment_id"] for r in paid if r["changed_since_check"]]
+        details = {"format": format, "rows": len(rows), "changed_since_check": changed}
+        await _audited(conn, principal, run, "export.payout_file", **details)
     at = request.app.state.settings.local_now()
     return _file(run, principal, at, rows, PAYOUT_COLUMNS, format, "payout", "发放 Payout")
 
@@ -251,23 +290,24 @@ async def exceptions_file(
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id)
         rows = [exception_row(r, principal) for r in await runs.exception_rows(conn, run_id)]
-        await _audit_export(conn, principal, run, "exceptions", format, len(rows))
+        details = {"format": format, "rows": len(rows)}
+        await _audited(conn, principal, run, "export.exceptions", **details)
     at = request.app.state.settings.local_now()
     return _file(
         run, principal, at, rows, EXCEPTION_COLUMNS, format, "held-stopped", "暂停停发 Held"
     )
 
 
-async def _audit_export(conn, principal: Principal, run, what: str, format: str, rows: int):
+async def _audited(conn, principal: Principal, run, action: str, **details) -> None:
+    """One audit entry `payout_run.<action>` of the run, with its month."""
     entry = audit.entry_of(
         principal,
-        f"payout_run.export.{what}",
+        f"payout_run.{action}",
         "payout_run",
         str(run["id"]),
         run["area"],
-        format=format,
-        rows=rows,
         month=run["month"],
+        **details,
     )
     await audit.append(conn, [entry])
 

@@ -13,7 +13,7 @@ from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.types import YearMonth
 from shaobing_runtime.access import Principal
 
-from ..domain.payout import Decision, RunStatus, reason_text
+from ..domain.payout import Decision, RunStatus, mask_account, reason_text
 
 
 class StartBody(BaseModel):
@@ -30,6 +30,11 @@ class ApprovalBody(BaseModel):
     version: int = Field(ge=1, description="the run's version the approver looked at")
 
 
+class CancellationBody(BaseModel):
+    version: int = Field(ge=1, description="the run's version the canceller looked at")
+    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$")
+
+
 class PayoutRun(BaseModel):
     id: UUID
     month: str
@@ -39,6 +44,7 @@ class PayoutRun(BaseModel):
     started_by: str
     started_at: datetime
     finished_at: datetime | None
+    heartbeat_at: datetime  # its worker's last sign of life while RUNNING
     rows_total: int
     rows_checked: int
     totals: dict[str, Any] | None  # by decision, program and street: enrolments and amount
@@ -48,6 +54,8 @@ class PayoutRun(BaseModel):
     approved_at: datetime | None
     exported_by: str | None
     exported_at: datetime | None
+    cancellation: dict[str, Any] | None  # by, at, reason: set aside while READY
+    changed_since_check: int  # items whose enrolment was written after the check read it
     version: int
 
 
@@ -75,6 +83,8 @@ class PayoutItem(BaseModel):
     overpaid_to_recover: Decimal
     critical: bool
     override: dict[str, Any] | None
+    payout_account: str | None  # as checked (what is paid), masked to its last four
+    changed_since_check: bool  # the enrolment was written after the check read it
 
     @field_serializer("amount", "overpaid_to_recover")
     def _money(self, value: Decimal) -> str:
@@ -122,4 +132,6 @@ def item_public(row, viewer: Principal) -> PayoutItem:
         reasons=reasons_of(row["reasons"]),
         overpaid_to_recover=row["overpaid_to_recover"],
         override=row["override"],
+        payout_account=row["payout_account"] and mask_account(row["payout_account"]),
+        changed_since_check=row["changed_since_check"],
     )
