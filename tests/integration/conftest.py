@@ -209,5 +209,6 @@ async def _fetch(database_url: str, query: str, *args) -> list:
 
 
 def fetch(database_url: str, query: str, *args) -> list:
-    """One statement on its own connection, as the owning role (behind the services' backs)."""
+    """One statement on its own connection (behind the services' backs), as the role the URL
+    names: `stack.owner_database_url` or the services' `stack.database_url`."""
     return asyncio.run(_fetch(database_url, query, *args))

@@ -149,19 +149,19 @@ def test_the_audit_chain_records_the_steps_and_the_verify_command_finds_a_tamper
     assert people["wang"].get("/v1/audit").status_code == 403
 
     seq = entries[0]["seq"]
-    asyncio.run(_tamper(stack.database_url, seq, "somebody-else"))
+    asyncio.run(_tamper(stack.owner_database_url, seq, "somebody-else"))
     try:
         found = _verify(stack)
         assert found.returncode == 1 and f"broken at seq {seq}" in found.stdout, found
         assert auditor.get("/v1/audit/verification").json()["broken_at"] == seq
     finally:
-        asyncio.run(_tamper(stack.database_url, seq, "wang"))
+        asyncio.run(_tamper(stack.owner_database_url, seq, "wang"))
     assert _verify(stack).returncode == 0
 
 
 def test_the_audit_trail_refuses_updates_and_deletes(stack):
     async def attempt() -> str:
-        conn = await asyncpg.connect(stack.database_url)
+        conn = await asyncpg.connect(stack.owner_database_url)
         try:
             await conn.execute("delete from audit_log")
         except asyncpg.RaiseError as exc:
