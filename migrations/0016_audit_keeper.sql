@@ -37,3 +37,7 @@ revoke update, delete, truncate on audit_log from shaobing_service, shaobing_sco
 -- Migration bookkeeping is the owner's.
 revoke all on _yoyo_log, _yoyo_migration, _yoyo_version, yoyo_lock
     from shaobing_service, shaobing_scoped;
+
+-- Entries are hashed with a key the database does not hold (an HMAC, audit_chain.py) and name
+-- it; those of 0010's plain sha256 chain have none, and may only come before the keyed ones.
+alter table audit_log add column key_id text;

@@ -190,6 +190,8 @@ class Stack:
             "ALERTS_PORT": str(ports["alerts"]),
             "MATCHER_PORT": str(ports["matcher"]),
             "MATCHER_DATA_DIR": str(self.config.var_dir / "matcher"),
+            # Outside the database, as it must be: its owner cannot rewrite the anchors.
+            "AUDIT_ANCHOR_DIR": str(self.config.var_dir / "audit-anchors"),
             **self.config.extra_env,
         }
 
