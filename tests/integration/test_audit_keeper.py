@@ -21,7 +21,9 @@ from shaobing_runtime.tokens import issue_token
 
 from .conftest import (
     AREA,
+    OTHER_COMMUNITY,
     audit_command,
+    dead_beneficiary,
     eventually,
     fetch,
     token,
@@ -83,6 +85,22 @@ def test_the_services_connect_as_a_role_that_may_neither_alter_nor_rewrite_the_t
 
 def _auditor(stack, areas: list[str]) -> httpx.Client:
     return httpx.Client(base_url=stack.url("api"), headers=token(Role.AUDITOR, areas), timeout=60)
+
+
+def test_an_auditor_of_the_area_sees_a_supervisors_list_read_of_full_id_numbers(stack, api, ingest):
+    _, record, alert = dead_beneficiary(api, ingest)
+    supervisor = token(Role.SUPERVISOR, [AREA])
+    query = {"enrolment_id": record["enrolment_id"]}
+    httpx.get(f"{stack.url('api')}/v1/alerts", params=query, headers=supervisor).raise_for_status()
+
+    seen = {"area": [AREA], "elsewhere": [OTHER_COMMUNITY]}
+    for who, areas in seen.items():
+        with _auditor(stack, areas) as auditor:
+            entries = auditor.get("/v1/audit", params={"object_id": alert["id"]}).json()["items"]
+            seen[who] = [(e["action"], e["actor"], e["area_code"]) for e in entries]
+
+    assert ("alert.list_read", "test-supervisor", record["area_code"]) in seen["area"]
+    assert seen["elsewhere"] == []
 
 
 def _verification(stack) -> dict:
