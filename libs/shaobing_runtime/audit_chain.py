@@ -143,7 +143,7 @@ class ChainCheck:
         self._prev = GENESIS
         self._keyed = False
         self._awaiting_anchor = anchor is not None
-        self._resuming = from_anchor and anchor is not None
+        self._from_anchor = self._resuming = from_anchor and anchor is not None
         self._entries = 0
         self._head: StoredEntry | None = None
         self._broken = _unsigned(keyring, anchor)
@@ -187,6 +187,8 @@ class ChainCheck:
         if self._anchor is None or not self._awaiting_anchor:
             return None
         end = f"ends at seq {self._head.seq}" if self._head else "is empty"
+        if self._head is None and self._from_anchor:
+            end = f"holds nothing from seq {self._anchor.seq} on"
         return Break(
             self._anchor.seq,
             f"the chain {end}, short of the entry {_anchored(self._anchor)} "

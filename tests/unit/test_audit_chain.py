@@ -160,6 +160,7 @@ def test_from_the_anchor_on_only_the_entries_after_it_are_checked():
 
     assert _verdict(rows[2:], anchor, from_anchor=True).intact
     assert _verdict(rows[3:], anchor, from_anchor=True).broken.seq == 3  # the anchored one gone
+    assert "holds nothing from seq 3 on" in _verdict([], anchor, from_anchor=True).broken.reason
     rewritten = dataclasses.replace(rows[2], hash="0" * 64)
     assert _verdict([rewritten, *rows[3:]], anchor, from_anchor=True).broken.seq == 3
 

@@ -119,13 +119,13 @@ async def verification(request: Request, principal: Auditor) -> Verification:
 
 
 log = structlog.get_logger()
-CHAIN_INTACT = prometheus_client.Gauge(
-    "shaobing_audit_chain_intact",
-    "Whether the audit entries since the latest anchor held when the api last looked (1 or 0)",
+CHAIN_BROKEN = prometheus_client.Gauge(
+    "shaobing_audit_chain_broken",
+    "1 when the audit entries since the latest anchor did not hold as the api last checked them",
 )
 ANCHORED = prometheus_client.Gauge(
     "shaobing_audit_anchored_timestamp_seconds",
-    "When the api last found the audit chain's head anchored outside the database",
+    "When the api last found the audit chain's head anchored outside the database (or empty)",
 )
 
 
@@ -144,8 +144,8 @@ async def anchor_forever(state: Any) -> None:
 
 
 def _watched(verdict: Verdict) -> None:
-    CHAIN_INTACT.set(verdict.intact)
-    if verdict.broken is not None:
-        log.error("audit_chain_broken", seq=verdict.broken.seq, reason=verdict.broken.reason)
-    elif verdict.anchor is not None:
+    CHAIN_BROKEN.set(not verdict.intact)
+    if verdict.broken is None:
         ANCHORED.set_to_current_time()
+    else:
+        log.error("audit_chain_broken", seq=verdict.broken.seq, reason=verdict.broken.reason)
