@@ -96,18 +96,15 @@ async def stored_entries(conn: asyncpg.Connection, from_seq: int = 0) -> AsyncIt
     """The entries from `from_seq` on, in seq order (inside the caller's transaction)."""
     query = "select * from audit_log where seq >= $1 order by seq"
     async for row in conn.cursor(query, from_seq):
-        entry = AuditEntry(
-            row["actor"],
-            row["role"],
-            row["action"],
-            row["object_type"],
-            row["object_id"],
-            row["area_code"],
-            row["details"],
-        )
         yield StoredEntry(
-            row["seq"], row["at"], entry, row["key_id"], row["prev_hash"], row["hash"]
+            row["seq"], row["at"], entry_in(row), row["key_id"], row["prev_hash"], row["hash"]
         )
+
+
+def entry_in(row: asyncpg.Record) -> AuditEntry:
+    """The entry an audit_log row holds (its details decoded, as create_pool's codec does)."""
+    fields = ("actor", "role", "action", "object_type", "object_id", "area_code", "details")
+    return AuditEntry(*(row[f] for f in fields))
 
 
 async def verify(

@@ -5,6 +5,7 @@ verify command and the api; the services connect as a role that may only read an
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ import orjson
 
 from shaobing_runtime import audit
 from shaobing_runtime.access import Role
-from shaobing_runtime.audit_chain import AuditEntry, entry_hash
+from shaobing_runtime.audit_chain import entry_hash
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
@@ -210,15 +211,7 @@ def _rewriting_from(seq: int) -> Tamper:
         prev = rows[0]["prev_hash"]
         for row in rows:
             actor = "somebody-else" if row["seq"] == seq else row["actor"]
-            entry = AuditEntry(
-                actor,
-                row["role"],
-                row["action"],
-                row["object_type"],
-                row["object_id"],
-                row["area_code"],
-                row["details"],
-            )
+            entry = dataclasses.replace(audit.entry_in(row), actor=actor)
             forged = entry_hash(prev, row["at"], entry, key=None)
             await conn.execute(
                 """update audit_log set actor = $2, key_id = null, prev_hash = $3, hash = $4

@@ -7,7 +7,9 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
+from shaobing_api.config import ApiSettings
 from shaobing_runtime.audit_anchor import AnchorDirectory, anchor_of_json, json_of_anchor
 from shaobing_runtime.audit_chain import (
     GENESIS,
@@ -21,6 +23,7 @@ from shaobing_runtime.audit_chain import (
     entry_hash,
     sign_anchor,
 )
+from shaobing_runtime.settings import DEV_AUDIT_KEY, AuditSettings
 
 KEYRING = Keyring("2", {"2": b"k" * 32, "1": b"r" * 32})
 T0 = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
@@ -177,3 +180,20 @@ def test_the_latest_anchor_is_read_back_as_written_a_line_in_progress_is_not(tmp
     with next(tmp_path.iterdir()).open("ab") as day:
         day.write(b'{"seq": 9')  # a write cut short
     assert store.latest() == second
+
+
+def test_outside_development_the_default_key_a_short_one_and_no_anchors_are_refused(tmp_path):
+    production = {"environment": "production", "jwt_secret": "j" * 48}
+    for key in (DEV_AUDIT_KEY, "short"):
+        with pytest.raises(ValidationError, match="AUDIT_CHAIN_KEY"):
+            AuditSettings(**production, audit_chain_key=key)
+    with pytest.raises(ValidationError, match="AUDIT_ANCHOR_DIR"):
+        ApiSettings(**production, audit_chain_key="k" * 48)
+    settings = ApiSettings(
+        **production,
+        audit_chain_key="k" * 48,
+        audit_chain_key_id="2",
+        audit_chain_retired_keys={"1": "r" * 48},
+        audit_anchor_dir=tmp_path,
+    )
+    assert settings.keyring() == Keyring("2", {"1": b"r" * 48, "2": b"k" * 48})

@@ -7,7 +7,6 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
-import asyncpg
 import prometheus_client
 import structlog
 from fastapi import APIRouter, Request
@@ -25,6 +24,16 @@ from ..adapters.alert_queries import scope_patterns
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 Auditor = Annotated[Principal, require(Role.AUDITOR, Role.ADMIN)]
+
+log = structlog.get_logger()
+CHAIN_BROKEN = prometheus_client.Gauge(
+    "shaobing_audit_chain_broken",
+    "1 when the audit entries since the latest anchor did not hold as the api last checked them",
+)
+ANCHORED = prometheus_client.Gauge(
+    "shaobing_audit_anchored_timestamp_seconds",
+    "When the api last found the audit chain's head anchored outside the database (or empty)",
+)
 
 
 class AuditEntryPublic(BaseModel):
@@ -118,17 +127,6 @@ async def verification(request: Request, principal: Auditor) -> Verification:
     return Verification.of(verdict)
 
 
-log = structlog.get_logger()
-CHAIN_BROKEN = prometheus_client.Gauge(
-    "shaobing_audit_chain_broken",
-    "1 when the audit entries since the latest anchor did not hold as the api last checked them",
-)
-ANCHORED = prometheus_client.Gauge(
-    "shaobing_audit_anchored_timestamp_seconds",
-    "When the api last found the audit chain's head anchored outside the database (or empty)",
-)
-
-
 async def anchor_forever(state: Any) -> None:
     """Every AUDIT_ANCHOR_SECONDS: check the entries since the latest anchor and anchor the head
     they reach (nothing when none is configured: development without AUDIT_ANCHOR_DIR)."""
@@ -138,8 +136,8 @@ async def anchor_forever(state: Any) -> None:
             async with state.pool.acquire() as conn:
                 verdict = await audit.anchor(conn, state.settings.keyring(), store)
             _watched(verdict)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("audit_anchoring_failed", error=str(exc))
+        except Exception:  # the loop must outlive any one failure; it is logged and alerted on
+            log.exception("audit_anchoring_failed")
         await asyncio.sleep(state.settings.audit_anchor_seconds)
 
 
