@@ -1,40 +1,52 @@
-"""The audit trail: append-only, each entry chained to the one before by a hash.
+"""The audit trail: append-only, each entry chained to the one before by a keyed hash.
 
-Every decision, reassignment, full-record view and export is one entry. `verify` recomputes the
-chain and names the first entry that does not match, so tampering with any row is found
-(`python -m shaobing_runtime.audit verify`). The table refuses UPDATE and DELETE (a trigger);
-the chain catches what a superuser could still do around it.
+Every decision, reassignment, full-record view and export is one entry. The table refuses
+UPDATE, DELETE and TRUNCATE (triggers) and the services' role may only read and append; what
+the database's owner could still do around that is found by `verify`: a rewritten entry by
+its hash (an HMAC under a key the database does not hold, audit_chain.py), a deleted tail or a
+truncation by the latest anchor kept outside the database (audit_anchor.py).
+
+    python -m shaobing_runtime.audit verify   # exit 1 naming the first entry that fails
+    python -m shaobing_runtime.audit anchor   # write the chain's head to AUDIT_ANCHOR_DIR now
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import os
-from dataclasses import dataclass
-from datetime import datetime
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import orjson
 
 from .access import Principal
+from .audit_anchor import AnchorDirectory, store_of
+from .audit_chain import (
+    GENESIS,
+    AuditEntry,
+    ChainCheck,
+    Keyring,
+    StoredEntry,
+    Verdict,
+    describe,
+    describe_anchoring,
+    entry_hash,
+    sign_anchor,
+)
 from .database import create_pool
+from .settings import AuditSettings
 
-GENESIS = "0" * 64
-_LOCK = 0x4155_4449_5400  # "AUDIT": one writer at a time keeps the chain linear
+CHAIN_LOCK = 0x4155_4449_5400  # "AUDIT": one writer at a time keeps the chain linear
+_keyring: Keyring | None = None
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    actor: str
-    role: str
-    action: str
-    object_type: str
-    object_id: str
-    area_code: str | None
-    details: dict[str, Any]
+def use_keyring(keyring: Keyring) -> None:
+    """The key this process signs its entries with (set once, by a service's composition root)."""
+    global _keyring
+    _keyring = keyring
 
 
 def entry_of(
@@ -51,37 +63,21 @@ def entry_of(
     )
 
 
-def chain_hash(prev_hash: str, at: datetime, entry: AuditEntry) -> str:
-    """sha256 of the previous hash and the entry as canonical JSON (sorted keys, UTC instant)."""
-    canonical = orjson.dumps(
-        {
-            "at": at.isoformat(),
-            "actor": entry.actor,
-            "role": entry.role,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "area_code": entry.area_code,
-            "details": entry.details,
-        },
-        option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z,
-    )
-    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
-
-
 async def append(conn: asyncpg.Connection, entries: list[AuditEntry]) -> None:
     """Append entries in the caller's transaction (which must commit for them to count)."""
     if not entries:
         return
-    await conn.execute("select pg_advisory_xact_lock($1)", _LOCK)
+    if _keyring is None:
+        raise RuntimeError("audit.use_keyring was not called: no key to sign entries with")
+    await conn.execute("select pg_advisory_xact_lock($1)", CHAIN_LOCK)
     prev = await conn.fetchval("select audit_log_tail_hash()") or GENESIS
     at = await conn.fetchval("select date_trunc('milliseconds', clock_timestamp())")
     for entry in entries:
-        before, prev = prev, chain_hash(prev, at, entry)
+        before, prev = prev, entry_hash(prev, at, entry, _keyring.current)
         await conn.execute(
             """insert into audit_log (at, actor, role, action, object_type, object_id,
-                                      area_code, details, prev_hash, hash)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+                                      area_code, details, key_id, prev_hash, hash)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
             at,
             entry.actor,
             entry.role,
@@ -90,52 +86,80 @@ async def append(conn: asyncpg.Connection, entries: list[AuditEntry]) -> None:
             entry.object_id,
             entry.area_code,
             entry.details,
+            _keyring.key_id,
             before,
             prev,
         )
 
 
-async def verify(conn: asyncpg.Connection) -> int | None:
-    """The seq of the first entry whose hash or link does not match, or None when intact."""
-    prev = GENESIS
-    async with conn.transaction():
-        async for row in conn.cursor("select * from audit_log order by seq"):
-            entry = AuditEntry(
-                row["actor"],
-                row["role"],
-                row["action"],
-                row["object_type"],
-                row["object_id"],
-                row["area_code"],
-                row["details"],
-            )
-            if row["prev_hash"] != prev or row["hash"] != chain_hash(prev, row["at"], entry):
-                return row["seq"]
-            prev = row["hash"]
-    return None
+async def stored_entries(conn: asyncpg.Connection, from_seq: int = 0) -> AsyncIterator[StoredEntry]:
+    """The entries from `from_seq` on, in seq order (inside the caller's transaction)."""
+    query = "select * from audit_log where seq >= $1 order by seq"
+    async for row in conn.cursor(query, from_seq):
+        yield StoredEntry(
+            row["seq"], row["at"], entry_in(row), row["key_id"], row["prev_hash"], row["hash"]
+        )
 
 
-async def _verify_command(database_url: str) -> int:
-    pool = await create_pool(database_url, max_size=1)
+def entry_in(row: asyncpg.Record) -> AuditEntry:
+    """The entry an audit_log row holds (its details decoded, as create_pool's codec does)."""
+    fields = ("actor", "role", "action", "object_type", "object_id", "area_code", "details")
+    return AuditEntry(*(row[f] for f in fields))
+
+
+async def verify(
+    conn: asyncpg.Connection, keyring: Keyring, store: AnchorDirectory | None
+) -> Verdict:
+    """The whole chain recomputed, and held against the latest anchor in `store`."""
+    check = ChainCheck(keyring, store.latest() if store else None)
+    async with conn.transaction(readonly=True):
+        async for stored in stored_entries(conn):
+            check.add(stored)
+    return check.verdict()
+
+
+async def anchor(conn: asyncpg.Connection, keyring: Keyring, store: AnchorDirectory) -> Verdict:
+    """Check the entries since the latest anchor and anchor the head they reach; the verdict
+    carries the new anchor (the latest one when the head has not moved, or the chain broke)."""
+    latest = store.latest()
+    check = ChainCheck(keyring, latest, from_anchor=True)
+    async with conn.transaction(readonly=True):
+        async for stored in stored_entries(conn, latest.seq if latest else 0):
+            check.add(stored)
+    verdict = check.verdict()
+    head = verdict.head
+    if not verdict.intact or head is None or (latest and latest.seq == head.seq):
+        return verdict
+    new = sign_anchor(keyring, head.seq, head.hash, datetime.now(UTC))
+    store.write(new)
+    return dataclasses.replace(verdict, anchor=new)
+
+
+async def _command(settings: AuditSettings, command: str) -> Verdict:
+    store = store_of(settings)
+    pool = await create_pool(settings.database_url, max_size=1)
     try:
         async with pool.acquire() as conn:
-            broken = await verify(conn)
-            count = await conn.fetchval("select count(*) from audit_log")
+            if command == "verify":
+                return await verify(conn, settings.keyring(), store)
+            if store is None:
+                raise SystemExit("AUDIT_ANCHOR_DIR is not set: nowhere to anchor")
+            return await anchor(conn, settings.keyring(), store)
     finally:
         await pool.close()
-    if broken is None:
-        print(f"audit chain intact: {count} entries")
-        return 0
-    print(f"audit chain broken at seq {broken}: that entry or the one before it was altered")
-    return 1
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Verify the audit chain")
-    parser.add_argument("command", choices=["verify"])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser = argparse.ArgumentParser(description="Verify or anchor the audit chain")
+    parser.add_argument("command", choices=["verify", "anchor"])
+    parser.add_argument("--database-url", help="default: DATABASE_URL")
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(_verify_command(args.database_url)))
+    settings = AuditSettings()
+    if args.database_url:
+        settings = settings.model_copy(update={"database_url": args.database_url})
+    verdict = asyncio.run(_command(settings, args.command))
+    print(describe(verdict) if args.command == "verify" else describe_anchoring(verdict))
+    raise SystemExit(0 if verdict.intact else 1)
 
 
 if __name__ == "__main__":

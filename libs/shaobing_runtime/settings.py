@@ -6,10 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .audit_chain import Keyring
+
 DEV_SECRET = "shaobing-development-secret-change-me"
+DEV_AUDIT_KEY = "shaobing-development-audit-chain-key-change-me"
 DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"  # the defaults in the repository
 
 
@@ -59,4 +62,31 @@ class CommonSettings(BaseSettings):
         production = self.environment != "development"
         if production and self.jwt_secret == DEV_SECRET and not self.jwt_from_provider:
             raise ValueError("outside development set JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET")
+        return self
+
+
+class AuditSettings(CommonSettings):
+    """What signs and verifies the audit chain: the api, the alerts service, the verify command.
+
+    The key never reaches the database; outside development the default is refused."""
+
+    audit_chain_key: SecretStr = SecretStr(DEV_AUDIT_KEY)
+    audit_chain_key_id: str = Field("1", pattern=r"^[A-Za-z0-9_.-]{1,32}$")
+    # Keys rotated out, still verifying the entries and anchors they signed: {"1": "…"}.
+    audit_chain_retired_keys: dict[str, SecretStr] = {}
+    audit_anchor_dir: Path | None = None  # where the api anchors the chain's head
+    audit_anchor_seconds: float = Field(10, gt=0)
+
+    def keyring(self) -> Keyring:
+        retired = {
+            k: v.get_secret_value().encode() for k, v in self.audit_chain_retired_keys.items()
+        }
+        current = {self.audit_chain_key_id: self.audit_chain_key.get_secret_value().encode()}
+        return Keyring(self.audit_chain_key_id, retired | current)
+
+    @model_validator(mode="after")
+    def _no_default_audit_key_in_production(self) -> AuditSettings:
+        key = self.audit_chain_key.get_secret_value()
+        if self.environment != "development" and (key == DEV_AUDIT_KEY or len(key) < 32):
+            raise ValueError("outside development set AUDIT_CHAIN_KEY (32 characters or more)")
         return self

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -38,6 +41,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "INGEST_DEBEZIUM_TOPICS": f"{DEBEZIUM_TOPIC}=death",
             "ALERTS_ESCALATION_SECONDS": "1",
             "API_PAYOUT_STALL_SECONDS": str(PAYOUT_STALL_SECONDS),
+            "AUDIT_ANCHOR_SECONDS": "1",
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),
         ports={name: free_port() for name in names},
@@ -211,5 +215,18 @@ async def _fetch(database_url: str, query: str, *args) -> list:
 
 
 def fetch(database_url: str, query: str, *args) -> list:
-    """One statement on its own connection, as the owning role (behind the services' backs)."""
+    """One statement on its own connection (behind the services' backs), as the role the URL
+    names: `stack.owner_database_url` or the services' `stack.database_url`."""
     return asyncio.run(_fetch(database_url, query, *args))
+
+
+def audit_command(stack: Stack, command: str) -> subprocess.CompletedProcess:
+    """`python -m shaobing_runtime.audit verify|anchor` with the api's settings (its role, key
+    and anchors)."""
+    return subprocess.run(
+        [sys.executable, "-m", "shaobing_runtime.audit", command],
+        env={**os.environ, **stack.service_env("api")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -4,9 +4,6 @@ steps, and the audit chain that records them (tampering found by the verify comm
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -25,6 +22,7 @@ from .conftest import (
     AREA,
     OTHER_COMMUNITY,
     alerts_for,
+    audit_command,
     change_of,
     death_of,
     enrolment,
@@ -125,16 +123,6 @@ async def _tamper(url: str, seq: int, actor: str) -> None:
         await conn.close()
 
 
-def _verify(stack) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "shaobing_runtime.audit", "verify"],
-        env={**os.environ, "DATABASE_URL": stack.database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_the_audit_chain_records_the_steps_and_the_verify_command_finds_a_tampered_row(
     stack, api, ingest, people
 ):
@@ -149,19 +137,19 @@ def test_the_audit_chain_records_the_steps_and_the_verify_command_finds_a_tamper
     assert people["wang"].get("/v1/audit").status_code == 403
 
     seq = entries[0]["seq"]
-    asyncio.run(_tamper(stack.database_url, seq, "somebody-else"))
+    asyncio.run(_tamper(stack.owner_database_url, seq, "somebody-else"))
     try:
-        found = _verify(stack)
+        found = audit_command(stack, "verify")
         assert found.returncode == 1 and f"broken at seq {seq}" in found.stdout, found
         assert auditor.get("/v1/audit/verification").json()["broken_at"] == seq
     finally:
-        asyncio.run(_tamper(stack.database_url, seq, "wang"))
-    assert _verify(stack).returncode == 0
+        asyncio.run(_tamper(stack.owner_database_url, seq, "wang"))
+    assert audit_command(stack, "verify").returncode == 0
 
 
 def test_the_audit_trail_refuses_updates_and_deletes(stack):
     async def attempt() -> str:
-        conn = await asyncpg.connect(stack.database_url)
+        conn = await asyncpg.connect(stack.owner_database_url)
         try:
             await conn.execute("delete from audit_log")
         except asyncpg.RaiseError as exc:

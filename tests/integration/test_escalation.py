@@ -11,7 +11,9 @@ import httpx
 
 from shaobing_runtime import audit
 from shaobing_runtime.access import Role
+from shaobing_runtime.audit_chain import Break
 from shaobing_runtime.database import create_pool
+from shaobing_runtime.settings import AuditSettings
 
 from .conftest import (
     dead_beneficiary,
@@ -21,7 +23,7 @@ from .conftest import (
 )
 
 
-async def _trail(database_url: str, alert_id: str) -> tuple[list, list, int | None]:
+async def _trail(database_url: str, alert_id: str) -> tuple[list, list, Break | None]:
     pool = await create_pool(database_url, max_size=1)  # jsonb decoded as the chain hashes it
     try:
         async with pool.acquire() as conn:
@@ -32,8 +34,8 @@ async def _trail(database_url: str, alert_id: str) -> tuple[list, list, int | No
             entries = await conn.fetch(
                 "select action, actor from audit_log where object_id = $1 order by seq", alert_id
             )
-            broken = await audit.verify(conn)
-        return [tuple(k) for k in kinds], [tuple(e) for e in entries], broken
+            verdict = await audit.verify(conn, AuditSettings().keyring(), None)
+        return [tuple(k) for k in kinds], [tuple(e) for e in entries], verdict.broken
     finally:
         await pool.close()
 

@@ -98,7 +98,50 @@ def test_the_kafka_resources_are_generated_from_the_contracts() -> None:
 def test_secrets_are_referenced_never_inlined(rendered) -> None:
     assert _of(rendered, "Secret") == []
     config = _of(rendered, "ConfigMap")[0]["data"]
-    assert not any(k in config for k in ("JWT_SECRET", "DATABASE_URL"))
+    assert not any(k in config for k in ("JWT_SECRET", "DATABASE_URL", "AUDIT_CHAIN_KEY"))
+
+
+def _env(workload: dict) -> dict[str, dict]:
+    containers = workload["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e for c in containers for e in c.get("env", [])}
+
+
+def _secret(variable: dict) -> tuple[str, str]:
+    ref = variable["valueFrom"]["secretKeyRef"]
+    return ref["name"], ref["key"]
+
+
+def test_migrations_run_as_the_owner_and_the_services_as_a_role_that_owns_nothing(rendered):
+    workloads = {
+        w["metadata"]["name"]: w for w in _of(rendered, "Deployment") + _of(rendered, "Job")
+    }
+    assert _secret(_env(workloads["shaobing-migrate"])["DATABASE_URL"]) == (
+        "shaobing-db-app",
+        "uri",
+    )
+    for name in ("shaobing-ingest", "shaobing-alerts", "shaobing-api"):
+        database = _secret(_env(workloads[name])["DATABASE_URL"])
+        assert database == ("shaobing-secrets", "database-url"), name
+    [cluster] = _of(rendered, "Cluster")
+    roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
+    assert (roles["shaobing_app"]["login"], roles["shaobing_app"]["bypassrls"]) == (True, True)
+    assert roles["shaobing_app"]["inRoles"] == ["shaobing_service"]
+    assert roles["shaobing_app"]["passwordSecret"]["name"] == "shaobing-db-service"
+    assert roles["shaobing_service"]["inRoles"] == ["shaobing_scoped"]
+    assert not roles["shaobing_service"]["login"]
+
+
+def test_only_the_api_and_alerts_hold_the_audit_key_and_the_api_its_anchors(rendered):
+    workloads = _of(rendered, "Deployment") + _of(rendered, "StatefulSet") + _of(rendered, "Job")
+    holders = {w["metadata"]["name"] for w in workloads if "AUDIT_CHAIN_KEY" in _env(w)}
+    assert holders == {"shaobing-api", "shaobing-alerts"}
+    [api] = [w for w in workloads if w["metadata"]["name"] == "shaobing-api"]
+    [container] = api["spec"]["template"]["spec"]["containers"]
+    anchors = _of(rendered, "ConfigMap")[0]["data"]["AUDIT_ANCHOR_DIR"]
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == anchors]
+    [volume] = [v for v in api["spec"]["template"]["spec"]["volumes"] if v["name"] == mount["name"]]
+    claims = {c["metadata"]["name"] for c in _of(rendered, "PersistentVolumeClaim")}
+    assert volume["persistentVolumeClaim"]["claimName"] in claims
 
 
 def test_prod_runs_three_brokers_three_controllers_and_three_database_instances() -> None:

@@ -42,6 +42,7 @@ DOCUMENTED = [
     "shaobing_alerts_open",
     "shaobing_alerts_overdue",
     "shaobing_notifications",
+    "shaobing_audit_anchored_timestamp_seconds",
     "http_requests_total",
 ]
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shaobing_contracts.area import area_prefix, is_area_code, is_area_prefix, within
+from shaobing_contracts.area import (
+    area_prefix,
+    common_area,
+    is_area_code,
+    is_area_prefix,
+    within,
+)
 from shaobing_contracts.id_number import (
     InvalidIdNumber,
     birth_date_of,
@@ -329,3 +335,19 @@ def test_within_is_true_only_inside_one_of_the_scopes(
     area_code: str, scopes: list[str], expected: bool
 ) -> None:
     assert within(area_code, scopes) is expected
+
+
+@pytest.mark.parametrize(
+    ("codes", "area"),
+    [
+        (["310110001001"], "310110001001"),
+        (["310110001001", "310110001002"], "310110001"),
+        (["310110001001", "310110002001"], "310110"),
+        (["310110001001", "320102003004"], None),
+        (["310110001001", "310115001001"], "3101"),
+    ],
+)
+def test_the_common_area_is_the_smallest_level_holding_every_code(
+    codes: list[str], area: str | None
+) -> None:
+    assert common_area(codes) == area

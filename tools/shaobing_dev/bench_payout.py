@@ -206,7 +206,7 @@ def run(enrolments: int, facts: int, sample: int, slice_size: int, workers: int)
         config = StackConfig(var_dir=Path(var), ports=ports, quiet=True, services=())
         with Stack(config) as stack:
             url = stack.database_url
-            asyncio.run(_load(url, enrolments, facts))
+            asyncio.run(_load(stack.owner_database_url, enrolments, facts))
             postmaster = int((Path(var) / "pgdata" / "postmaster.pid").read_text().split()[0])
             watch = _PeakPss(postmaster)
             watch.start()

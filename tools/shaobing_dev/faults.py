@@ -49,7 +49,7 @@ class Faults:
         """End every session of the services (what a failover does to them); returns how many."""
         return asyncio.run(
             _once(
-                self.stack.database_url,
+                self.stack.owner_database_url,
                 """select count(pg_terminate_backend(pid)) from pg_stat_activity
                    where datname = current_database() and pid <> pg_backend_pid()
                      and backend_type = 'client backend' and application_name <> $1""",
@@ -75,7 +75,7 @@ class Faults:
             holder.join(30)
 
     async def _hold(self, table: str, held: threading.Event, release: threading.Event) -> None:
-        conn = await _connect(self.stack.database_url)
+        conn = await _connect(self.stack.owner_database_url)
         try:
             async with conn.transaction():
                 await conn.execute(f'lock table "{table}" in access exclusive mode')

@@ -20,7 +20,7 @@ def _config(args: argparse.Namespace) -> StackConfig:
     return StackConfig(
         var_dir=Path(args.var_dir).resolve(),
         kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-        database_url=os.environ.get("DATABASE_URL") or None,
+        owner_database_url=os.environ.get("DATABASE_URL") or None,
     )
 
 
@@ -45,7 +45,8 @@ def _banner(stack: Stack, area: str) -> str:
     Ingest API docs:                   {stack.url("ingest")}/docs
     /healthz /readyz /metrics on:      {ports}
     Kafka:                             {stack.bootstrap}
-    PostgreSQL:                        {stack.database_url}
+    PostgreSQL (owner, migrations):    {stack.owner_database_url}
+    … as the services connect:         {stack.database_url}
     Feed token (POST /v1/sources/…):   {feed}
   Ctrl-C stops everything; the data stays under {stack.config.var_dir}.
 """

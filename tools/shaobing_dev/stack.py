@@ -24,6 +24,8 @@ from shaobing_runtime.database import migrate
 from shaobing_runtime.event_log import mark_for_replay
 from shaobing_runtime.kafka import ensure_topics
 
+from .service_role import ensure_service_role
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "matcher", "alerts", "api")
 COLORS = {"broker": 90, "ingest": 36, "matcher": 35, "alerts": 33, "api": 32}
@@ -76,7 +78,8 @@ class StackConfig:
         }
     )
     kafka_bootstrap: str | None = None  # None: start the embedded broker
-    database_url: str | None = None  # None: start the embedded PostgreSQL
+    # A database to use as its owner (migrations); None: start the embedded PostgreSQL.
+    owner_database_url: str | None = None
     partitions: int = 4
     quiet: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -92,7 +95,10 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         self._exit = ExitStack()
         self.bootstrap = config.kafka_bootstrap or f"127.0.0.1:{config.ports['broker']}"
-        self.database_url = config.database_url or ""
+        # The owner runs the migrations (and tests that tamper behind the services' backs); the
+        # services connect as a role that owns nothing (service_role.py), once migrated.
+        self.owner_database_url = config.owner_database_url or ""
+        self.database_url = ""
         self.broker_is_fresh = False
         self.postgres = None  # the embedded server, when the stack started one
 
@@ -111,9 +117,10 @@ class Stack:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
         if self.config.kafka_bootstrap is None:
             self._start_broker()
-        if self.config.database_url is None:
-            self.database_url = self._start_postgres()
-        migrate(self.database_url)
+        if self.config.owner_database_url is None:
+            self.owner_database_url = self._start_postgres()
+        migrate(self.owner_database_url)
+        self.database_url = asyncio.run(ensure_service_role(self.owner_database_url))
         asyncio.run(self._prepare())
         for name in self.config.services:
             self.start_service(name)
@@ -185,6 +192,8 @@ class Stack:
             "ALERTS_PORT": str(ports["alerts"]),
             "MATCHER_PORT": str(ports["matcher"]),
             "MATCHER_DATA_DIR": str(self.config.var_dir / "matcher"),
+            # Outside the database, as it must be: its owner cannot rewrite the anchors.
+            "AUDIT_ANCHOR_DIR": str(self.config.var_dir / "audit-anchors"),
             **self.config.extra_env,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _AREA = re.compile(r"[0-9]{12}")
 _PREFIX = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12}")
@@ -29,3 +30,14 @@ def area_prefix(area_code: str) -> str:
 def within(area_code: str, scopes: list[str]) -> bool:
     """True when the code lies inside one of the scopes (prefixes); an empty scope sees nothing."""
     return any(area_code.startswith(scope) for scope in scopes)
+
+
+def common_area(area_codes: Iterable[str]) -> str | None:
+    """The smallest area of the hierarchy holding every code (a community, street, county, city
+    or province); None when they share no province, or there are none."""
+    codes = set(area_codes)
+    for length in (12, 9, 6, 4, 2):
+        prefixes = {code[:length] for code in codes}
+        if len(prefixes) == 1:
+            return prefixes.pop()
+    return None

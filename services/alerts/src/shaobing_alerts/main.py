@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from shaobing_runtime import audit
 from shaobing_runtime.database import create_pool
 from shaobing_runtime.kafka import client_options
 from shaobing_runtime.logging import configure_logging
@@ -21,6 +22,7 @@ from .entrypoints.escalation import escalate_forever
 
 def create_app(settings: AlertsSettings) -> FastAPI:
     state: dict = {}
+    audit.use_keyring(settings.keyring())  # escalations are audited
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

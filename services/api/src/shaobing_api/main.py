@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from shaobing_contracts.enrolment import Enrolment
 from shaobing_rules.files import RuleFiles
+from shaobing_runtime import audit as audit_trail
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
@@ -30,6 +31,7 @@ from .entrypoints import (
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
+    audit_trail.use_keyring(settings.keyring())
     app = create_publishing_app(
         "Shaobing api",
         settings,
@@ -48,7 +50,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
         ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "
         "and the pages.",
-        background=(payout_execution.watch_stalled, business_metrics.refresh_forever),
+        background=(
+            payout_execution.watch_stalled,
+            business_metrics.refresh_forever,
+            audit.anchor_forever,
+        ),
     )
     app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)

@@ -49,7 +49,7 @@ async def list_(
             conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
         )
         page = rows[:limit]
-        await record_list_read(conn, principal, "alert", [r["id"] for r in page], **vars(where))
+        await record_list_read(conn, principal, "alert", page, **vars(where))
     more = len(rows) > limit
     return AlertPage(
         items=[alert_public(r, principal) for r in page],

@@ -76,9 +76,7 @@ async def list_(
             conn, scopes=principal.areas, where=where, limit=limit + 1, before_seq=before
         )
         page = rows[:limit]
-        await record_list_read(
-            conn, principal, "notification", [r["id"] for r in page], **vars(where)
-        )
+        await record_list_read(conn, principal, "notification", page, **vars(where))
     return NotificationPage(
         items=[notification_public(r, principal) for r in page],
         next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,

@@ -183,7 +183,7 @@ async def queue_page(
         counts = await queue_counts(
             conn, scopes=principal.areas, where=view.where, today=view.today
         )
-        await record_list_read(conn, principal, "alert", [r["id"] for r in rows], **view.shown)
+        await record_list_read(conn, principal, "alert", rows, **view.shown)
     request.app.state.rules.refresh()
     rule_set = request.app.state.rules.rule_set
     return templates.TemplateResponse(
@@ -265,9 +265,7 @@ async def notifications_page(
         rows = await list_notifications(
             conn, scopes=principal.areas, where=where, limit=200, before_seq=None
         )
-        await record_list_read(
-            conn, principal, "notification", [r["id"] for r in rows], **vars(where)
-        )
+        await record_list_read(conn, principal, "notification", rows, **vars(where))
     return templates.TemplateResponse(
         request,
         "notifications.html",

@@ -152,8 +152,7 @@ async def _render(
         run = PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
         exceptions = await runs.exception_rows(conn, run_id)
         shown = exceptions[:SHOWN_EXCEPTIONS]
-        listed = [r["enrolment_id"] for r in shown]
-        await record_list_read(conn, principal, "payout_item", listed, run_id=run_id)
+        await record_list_read(conn, principal, "payout_item", shown, "enrolment_id", run_id=run_id)
     items = [item_public(r, principal) for r in shown]
     return templates.TemplateResponse(
         request,

@@ -153,10 +153,9 @@ async def items(
             limit=limit + 1,
         )
         page = rows[:limit]
-        listed = [r["enrolment_id"] for r in page]
         query = {"run_id": run_id, "decision": decision, "program": program, "critical": critical}
         query["changed_since_check"] = changed_since_check
-        await record_list_read(conn, principal, "payout_item", listed, **query)
+        await record_list_read(conn, principal, "payout_item", page, "enrolment_id", **query)
     cursor = encode_text_cursor(page[-1]["enrolment_id"]) if len(rows) > limit else None
     return ItemPage(items=[item_public(r, principal) for r in page], next_cursor=cursor)
 

@@ -114,7 +114,7 @@ async def work_queue(
             conn, scopes=principal.areas, where=view.where, today=view.today
         )
         page = rows[:limit]
-        await record_list_read(conn, principal, "alert", [r["id"] for r in page], **view.shown)
+        await record_list_read(conn, principal, "alert", page, **view.shown)
     return QueuePage(
         today=view.today,
         items=[queue_item(r, principal, view.today) for r in page],
