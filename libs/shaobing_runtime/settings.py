@@ -42,6 +42,7 @@ class CommonSettings(BaseSettings):
     # Where the provider puts Shaobing's claims (dotted paths, e.g. "realm_access.roles").
     jwt_role_claim: str = "role"
     jwt_areas_claim: str = "areas"
+    jwt_sources_claim: str = "sources"  # a feed's source systems (path names); none: posts nowhere
 
     def local_now(self) -> datetime:
         """Now in the zone of the payout calendar and the registries' wall-clock times."""

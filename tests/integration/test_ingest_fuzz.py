@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from shaobing_runtime.access import Role
 
-from .conftest import AREA, death_of, new_person, token
+from .conftest import ALL_SOURCES, AREA, death_of, new_person, token
 
 SETTINGS = settings(
     max_examples=80,
@@ -67,7 +67,7 @@ def _dumps(value: object) -> bytes:
 
 
 def _feed() -> dict[str, str]:
-    return token(Role.FEED, [AREA])
+    return token(Role.FEED, [AREA], sources=ALL_SOURCES)
 
 
 def _fresh_client(stack) -> httpx.Client:

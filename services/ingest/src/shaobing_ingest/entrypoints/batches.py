@@ -20,17 +20,16 @@ from pydantic import BaseModel
 
 from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_runtime.access import Principal, Role
-from shaobing_runtime.http_auth import require
 
 from ..adapters.batch_store import get_batch, record_progress, start_batch
 from ..domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
 from ..domain.intake import Outcome
 from ..domain.tables import ChangeRejected
 from .intake_flow import COUNTS, IntakeCounts, store_batch
+from .source_access import Feed, source_access
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
-Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
-Reader = Annotated[Principal, require(Role.FEED, Role.OPS, Role.ADMIN)]
+Reader = Annotated[Principal, source_access(Role.FEED, Role.OPS, Role.ADMIN)]
 CHUNK = 5000
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
 

@@ -6,20 +6,16 @@ with the item dead-lettered and reported; only a body that cannot be parsed at a
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, HTTPException, Request
 
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_runtime.access import Principal, Role
-from shaobing_runtime.http_auth import require
 
 from ..domain.body import SplitBody, UnparseableBody, may_hold_nul, split_body
 from ..domain.intake import changes_of
 from .intake_flow import IntakeResult, store_batch
+from .source_access import Feed
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
-Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
 
 
 @router.post("/{source}/changes", response_model=IntakeResult)
