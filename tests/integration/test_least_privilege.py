@@ -4,9 +4,12 @@ development, bodies are capped before they are parsed, and exports stream."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import orjson
 
+from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Role
 
 from .conftest import (
@@ -15,6 +18,7 @@ from .conftest import (
     death_of,
     hukou_row,
     new_person,
+    post_changes,
     token,
 )
 
@@ -60,3 +64,44 @@ def test_a_feed_neither_replays_nor_reads_dead_letters(stack):
     with _ingest_as(stack, Role.FEED, ("death",)) as feed:
         assert feed.post("/v1/replay", json={}).status_code == 403
         assert feed.get("/v1/dead-letters").status_code == 403
+
+
+# --- dead letters: raw input by role, every read audited -------------------------------------
+
+
+def _letter(stack, role: Role, certificate: str) -> dict:
+    query = {"source": "death", "field": "source.table", "limit": 500}
+    with _ingest_as(stack, role) as client:
+        page = client.get("/v1/dead-letters", params=query)
+    assert page.status_code == 200, page.text
+    [letter] = [d for d in page.json()["items"] if certificate in d["raw"]]
+    return letter
+
+
+def _dead_letter_reads(stack, letter_id: str) -> list[dict]:
+    admin = token(Role.ADMIN, [AREA])
+    entries = httpx.get(
+        f"{stack.url('api')}/v1/audit",
+        params={"object_type": "dead_letter", "limit": 500},
+        headers=admin,
+    ).json()["items"]
+    return [e for e in entries if letter_id in e["details"]["ids"]]
+
+
+def test_dead_letters_show_the_raw_input_in_full_only_to_admins_and_each_read_is_audited(
+    stack, ingest
+):
+    person, certificate = new_person(), f"SW-LP-{uuid.uuid4().hex[:10]}"
+    change = death_of(person, certificate=certificate)
+    change["payload"]["source"]["table"] = "payment"
+    assert post_changes(ingest, "death", [change])["dead_lettered"] == 1
+
+    for_ops = _letter(stack, Role.OPS, certificate)
+    for_admin = _letter(stack, Role.ADMIN, certificate)
+
+    assert person not in for_ops["raw"] and mask_id_number(person) in for_ops["raw"]
+    assert person in for_admin["raw"]
+    reads = _dead_letter_reads(stack, for_ops["id"])
+    shown = sorted((e["actor"], e["details"]["raw_shown"]) for e in reads)
+    assert shown == [("test-admin", True), ("test-ops", False)]
+    assert all(e["details"]["query"]["field"] == "source.table" for e in reads)
