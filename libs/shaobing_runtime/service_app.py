@@ -34,7 +34,8 @@ def create_service_app(
     readiness: dict[str, ReadinessCheck],
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz (running every check) and /metrics."""
+    """A FastAPI app with /healthz, /readyz (running every check) and /metrics; of FastAPI's
+    own pages only the API's documentation (/docs, /openapi.json) unless options say otherwise."""
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +45,8 @@ def create_service_app(
             yield
             probing.cancel()
 
-    app = FastAPI(title=title, lifespan=started, **fastapi_options)
+    pages = {"redoc_url": None, "swagger_ui_oauth2_redirect_url": None} | fastapi_options
+    app = FastAPI(title=title, lifespan=started, **pages)
     app.add_middleware(RefuseNulInQuery)
     app.add_middleware(_CorrelationId)
 

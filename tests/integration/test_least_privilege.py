@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import orjson
+import pytest
 
 from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Role
@@ -105,3 +106,31 @@ def test_dead_letters_show_the_raw_input_in_full_only_to_admins_and_each_read_is
     shown = sorted((e["actor"], e["details"]["raw_shown"]) for e in reads)
     assert shown == [("test-admin", True), ("test-ops", False)]
     assert all(e["details"]["query"]["field"] == "source.table" for e in reads)
+
+
+# --- only Shaobing's pages -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/router", "/router/", "/table/", "/", "/stats/", "/graph/"])
+def test_the_matcher_serves_no_page_of_faust(stack, path):
+    assert httpx.get(f"{stack.url('matcher')}{path}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("api", "/redoc"),
+        ("ingest", "/redoc"),
+        ("api", "/docs/oauth2-redirect"),
+        ("alerts", "/docs"),
+        ("alerts", "/openapi.json"),
+    ],
+)
+def test_no_framework_page_beyond_the_api_documentation(stack, service, path):
+    assert httpx.get(f"{stack.url(service)}{path}").status_code == 404
+
+
+def test_the_api_documentation_stays_where_the_readme_points(stack):
+    for service in ("api", "ingest"):
+        assert httpx.get(f"{stack.url(service)}/docs").status_code == 200
+        assert httpx.get(f"{stack.url(service)}/openapi.json").status_code == 200

@@ -55,7 +55,11 @@ def create_app(settings: AlertsSettings) -> FastAPI:
             raise RuntimeError("no partitions assigned yet")
 
     return create_service_app(
-        "Shaobing alerts", lifespan=lifespan, readiness={"database": database, "kafka": kafka}
+        "Shaobing alerts",
+        lifespan=lifespan,
+        readiness={"database": database, "kafka": kafka},
+        docs_url=None,  # no API to document: health, readiness and metrics only
+        openapi_url=None,
     )
 
 
