@@ -49,12 +49,16 @@ class CommonSettings(BaseSettings):
         return datetime.now(ZoneInfo(self.timezone))
 
     @property
+    def in_development(self) -> bool:
+        """ENVIRONMENT=development: the default secret is allowed, cookies travel over HTTP."""
+        return self.environment == "development"
+
+    @property
     def jwt_from_provider(self) -> bool:
         return bool(self.jwt_jwks_url or self.jwt_public_key)
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> CommonSettings:
-        production = self.environment != "development"
-        if production and self.jwt_secret == DEV_SECRET and not self.jwt_from_provider:
+        if not self.in_development and self.jwt_secret == DEV_SECRET and not self.jwt_from_provider:
             raise ValueError("outside development set JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET")
         return self

@@ -4,14 +4,19 @@ development, bodies are capped before they are parsed, and exports stream."""
 
 from __future__ import annotations
 
+import sys
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import orjson
 import pytest
 
 from shaobing_contracts.id_number import mask_id_number
+from shaobing_dev.stack import free_port, wait_until
 from shaobing_runtime.access import Role
+from shaobing_runtime.settings import CommonSettings
+from shaobing_runtime.tokens import issue_token
 
 from .conftest import (
     AREA,
@@ -134,3 +139,48 @@ def test_the_api_documentation_stays_where_the_readme_points(stack):
     for service in ("api", "ingest"):
         assert httpx.get(f"{stack.url(service)}/docs").status_code == 200
         assert httpx.get(f"{stack.url(service)}/openapi.json").status_code == 200
+
+
+# --- the sign-in cookie ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def production_api(stack) -> Iterator[tuple[str, str]]:
+    """A second api of the same stack with ENVIRONMENT=production: (its URL, its secret)."""
+    secret, port = f"production-{uuid.uuid4().hex}", free_port()
+    env = stack.service_env("api") | {
+        "ENVIRONMENT": "production",
+        "JWT_SECRET": secret,
+        "API_PORT": str(port),
+    }
+    process = stack.spawn("api-production", [sys.executable, "-m", "shaobing_api"], env)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _answers(f"{url}/readyz"), 120, "the production api ready")
+    yield url, secret
+    process.terminate()
+    process.wait(20)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _sign_in_cookie(base_url: str, settings: CommonSettings) -> str:
+    value = issue_token(settings, subject="wang", role=Role.CASEWORKER, areas=[AREA])
+    response = httpx.get(f"{base_url}/ui/login", params={"token": value})
+    assert response.status_code == 303, response.text
+    return response.headers["set-cookie"]
+
+
+def test_the_sign_in_cookie_is_secure_outside_development(stack, production_api):
+    url, secret = production_api
+    production = CommonSettings(environment="production", jwt_secret=secret)
+
+    outside = _sign_in_cookie(url, production).lower()
+    development = _sign_in_cookie(stack.url("api"), CommonSettings()).lower()
+
+    assert "; secure" in outside and "httponly" in outside and "samesite=strict" in outside
+    assert "; secure" not in development and "httponly" in development
