@@ -17,6 +17,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .body_caps import CapBodies, RouteCaps
 from .database import create_pool
 from .event_log import Relay, prune_forever
 from .kafka import client_options, start_producer
@@ -32,10 +33,13 @@ def create_service_app(
     *,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]],
     readiness: dict[str, ReadinessCheck],
+    max_body_bytes: int,
+    body_caps: RouteCaps | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz, /readyz (running every check) and /metrics; of FastAPI's
-    own pages only the API's documentation (/docs, /openapi.json) unless options say otherwise."""
+    own pages only the API's documentation (/docs, /openapi.json) unless options say otherwise.
+    Request bodies are capped at `max_body_bytes`, or at a route's own cap in `body_caps`."""
 
     @asynccontextmanager
     async def started(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +52,7 @@ def create_service_app(
     pages = {"redoc_url": None, "swagger_ui_oauth2_redirect_url": None} | fastapi_options
     app = FastAPI(title=title, lifespan=started, **pages)
     app.add_middleware(RefuseNulInQuery)
+    app.add_middleware(CapBodies, default=max_body_bytes, routes=body_caps)
     app.add_middleware(_CorrelationId)
 
     @app.get("/healthz", include_in_schema=False)
@@ -158,11 +163,12 @@ def create_publishing_app(
     routers: list[APIRouter],
     description: str,
     background: tuple[BackgroundTask, ...] = (),
+    body_caps: RouteCaps | None = None,
 ) -> FastAPI:
     """A service that stores what it accepts in PostgreSQL and relays it to Kafka.
 
     Each background task is started with the app state (pool, producer, relay) and cancelled
-    on shutdown.
+    on shutdown. Bodies are capped at HTTP_MAX_BODY_BYTES unless `body_caps` gives a route its own.
     """
 
     @asynccontextmanager
@@ -197,6 +203,8 @@ def create_publishing_app(
         title,
         lifespan=lifespan,
         readiness={"database": database, "kafka": kafka},
+        max_body_bytes=settings.http_max_body_bytes,
+        body_caps=body_caps,
         description=description,
         version="0.1.0",
     )

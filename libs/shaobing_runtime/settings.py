@@ -27,6 +27,8 @@ class CommonSettings(BaseSettings):
     payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
     rules_dir: Path = DEFAULT_RULES  # RULES_DIR: the verification rules and policies (*.yaml)
+    # HTTP_MAX_BODY_BYTES: the largest request body of a route without a cap of its own.
+    http_max_body_bytes: int = Field(1024 * 1024, gt=0)
     # SCRAM-SHA-512 credentials of the service's KafkaUser (Strimzi); unset: no authentication.
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None

@@ -4,15 +4,17 @@ development, bodies are capped before they are parsed, and exports stream."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import date
 
 import httpx
 import orjson
 import pytest
 
-from shaobing_contracts.id_number import mask_id_number
+from shaobing_contracts.id_number import make_id_number, mask_id_number
 from shaobing_dev.stack import free_port, wait_until
 from shaobing_runtime.access import Role
 from shaobing_runtime.settings import CommonSettings
@@ -22,6 +24,7 @@ from .conftest import (
     AREA,
     change_of,
     death_of,
+    enrolment,
     hukou_row,
     new_person,
     post_changes,
@@ -184,3 +187,85 @@ def test_the_sign_in_cookie_is_secure_outside_development(stack, production_api)
 
     assert "; secure" in outside and "httponly" in outside and "samesite=strict" in outside
     assert "; secure" not in development and "httponly" in development
+
+
+# --- bodies capped in bytes before they are parsed -------------------------------------------
+
+
+def _chunked(data: bytes, size: int = 256 * 1024) -> Iterator[bytes]:
+    """A body without Content-Length (chunked transfer), as a streaming client sends it."""
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def _refused_as_too_large(response: httpx.Response, limit: int) -> None:
+    assert response.status_code == 413, response.text[:300]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"] == f"body: larger than {limit} bytes"
+
+
+def test_an_api_body_beyond_its_cap_is_refused_before_it_is_parsed(api):
+    record = enrolment(new_person())
+    padded = b"{" + b" " * (16 * MiB) + orjson.dumps(record)[1:]  # valid JSON, 16 MiB of spaces
+    step = b'{"step": "comment", "version": 1, "text": "' + b"x" * MiB + b'"}'
+    steps_url = f"/v1/alerts/{uuid.uuid4()}/steps"
+
+    _refused_as_too_large(api.post("/v1/enrolments", content=padded), 16 * MiB)
+    _refused_as_too_large(api.post(steps_url, content=step), MiB)
+    _refused_as_too_large(api.post(steps_url, content=_chunked(step)), MiB)
+    _refused_as_too_large(api.post("/v1/payout-runs", content=step), MiB)
+
+
+def test_changes_beyond_the_cap_are_refused_with_or_without_a_content_length(ingest):
+    body = b"[" + b" " * (64 * MiB) + b"]"
+
+    _refused_as_too_large(ingest.post("/v1/sources/death/changes", content=body), 64 * MiB)
+    chunked = ingest.post("/v1/sources/death/changes", content=_chunked(body))
+    _refused_as_too_large(chunked, 64 * MiB)
+
+
+_elders = itertools.count(1)
+
+
+def _death_rows(count: int) -> list[str]:
+    """Valid death registrations of people nobody enrols (born 1925 in Beijing)."""
+    rows = []
+    for _ in range(count):
+        n = next(_elders)
+        born = date(1925, 1 + n // 26_973 % 12, 1 + n // 999 % 27)
+        person = make_id_number("110101", born, n % 999 + 1)
+        rows.append(f"LP-{n:08d},{person},2026-10-02,CREMATION,2026-11-21 08:15:00")
+    return rows
+
+
+def test_a_csv_beyond_its_size_cap_is_refused_and_the_chunks_before_it_stay(ingest):
+    rows = _death_rows(16_000)  # 5,000 rows a chunk: two fit in the 1 MiB the stack allows
+    body = "\n".join([DEATH_HEADER, *rows]).encode()
+    batch = f"lp-size-{uuid.uuid4().hex[:8]}"
+
+    refused = ingest.post(
+        "/v1/sources/death/batches", params={"batch_id": batch}, content=_chunked(body)
+    )
+
+    _refused_as_too_large(refused, MiB)
+    progress = ingest.get(f"/v1/sources/death/batches/{batch}").json()
+    assert (progress["status"], progress["rows_read"], progress["accepted"]) == (
+        "FAILED",
+        10_000,
+        10_000,
+    )
+    assert progress["error"] == f"body: larger than {MiB} bytes"
+
+
+def test_a_csv_line_beyond_its_cap_is_a_422_naming_the_line_and_the_limit(ingest):
+    rows = _death_rows(5_001)
+    body = "\n".join([DEATH_HEADER, *rows, "x" * 70_000, *_death_rows(2)]).encode()
+    batch = f"lp-line-{uuid.uuid4().hex[:8]}"
+
+    refused = ingest.post("/v1/sources/death/batches", params={"batch_id": batch}, content=body)
+
+    assert refused.status_code == 422, refused.text[:300]
+    detail = refused.json()["detail"]
+    assert detail == "body: line 5003 is longer than 65536 characters"
+    progress = ingest.get(f"/v1/sources/death/batches/{batch}").json()
+    assert (progress["status"], progress["accepted"]) == ("FAILED", 5_000)

@@ -1,11 +1,22 @@
-"""The pure parts of least privilege at the edges: a feed's sources in its token."""
+"""The pure parts of least privilege at the edges: a feed's sources in its token, the caps on
+request bodies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import jwt
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
 
+from shaobing_api.config import ApiSettings
+from shaobing_api.main import create_app as api_app
+from shaobing_ingest.config import IngestSettings
+from shaobing_ingest.main import create_app as ingest_app
 from shaobing_runtime.access import Principal, Role
+from shaobing_runtime.body_caps import CapBodies
+from shaobing_runtime.problems import install_problem_handlers
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import InvalidToken, issue_token, principal_from
 
@@ -58,3 +69,63 @@ def test_a_feed_uses_only_the_sources_its_token_names(
     role: Role, sources: tuple[str, ...], admitted: bool
 ) -> None:
     assert Principal("s", role, ("31",), sources).may_use_source("death") is admitted
+
+
+# --- request bodies capped before they are read ------------------------------------------------
+
+
+def _echo_app(default: int, routes: dict) -> TestClient:
+    app = FastAPI()
+    app.add_middleware(CapBodies, default=default, routes=routes)
+    install_problem_handlers(app)
+
+    @app.post("/v1/sources/{source}/changes")
+    @app.post("/v1/steps")
+    async def read(request: Request) -> dict[str, int]:
+        return {"read": len(await request.body())}
+
+    return TestClient(app)
+
+
+def test_a_route_has_its_own_cap_and_every_other_body_the_default() -> None:
+    caps = CapBodies(FastAPI(), default=10, routes={("POST", "/v1/sources/{source}/changes"): 99})
+
+    assert caps.cap_of("POST", "/v1/sources/death/changes") == 99
+    assert caps.cap_of("GET", "/v1/sources/death/changes") == 10
+    assert caps.cap_of("POST", "/v1/sources/death/changes/more") == 10
+    assert caps.cap_of("POST", "/v1/steps") == 10
+
+
+def _chunks(data: bytes) -> Iterator[bytes]:
+    yield from (data[i : i + 4] for i in range(0, len(data), 4))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_past_its_cap_is_a_413_problem_naming_the_cap(chunked: bool) -> None:
+    client = _echo_app(10, {("POST", "/v1/sources/{source}/changes"): 20})
+    body = (lambda data: _chunks(data)) if chunked else (lambda data: data)
+
+    refused = client.post("/v1/steps", content=body(b"x" * 11))
+    larger_route = client.post("/v1/sources/death/changes", content=body(b"x" * 20))
+
+    assert refused.status_code == 413
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"] == "body: larger than 10 bytes"
+    assert larger_route.json() == {"read": 20}
+
+
+@pytest.mark.parametrize(
+    "app",
+    [
+        lambda: ingest_app(IngestSettings(max_body_bytes=1, max_csv_bytes=2)),
+        lambda: api_app(ApiSettings(max_enrolment_body_bytes=3)),
+    ],
+    ids=["ingest", "api"],
+)
+def test_every_route_cap_names_a_route_the_service_serves(app) -> None:
+    built = app()
+    [caps] = [m.kwargs["routes"] for m in built.user_middleware if m.cls is CapBodies]
+    paths = built.openapi()["paths"]
+    served = {(method.upper(), path) for path, operations in paths.items() for method in operations}
+
+    assert caps and set(caps) <= served

@@ -58,6 +58,7 @@ def create_app(settings: AlertsSettings) -> FastAPI:
         "Shaobing alerts",
         lifespan=lifespan,
         readiness={"database": database, "kafka": kafka},
+        max_body_bytes=settings.http_max_body_bytes,
         docs_url=None,  # no API to document: health, readiness and metrics only
         openapi_url=None,
     )

@@ -10,6 +10,10 @@ from shaobing_runtime.settings import CommonSettings
 class ApiSettings(CommonSettings):
     port: int = Field(8000, validation_alias="API_PORT")
     max_batch: int = Field(10_000, validation_alias="API_MAX_BATCH")
+    # POST /v1/enrolments' body: API_MAX_BATCH enrolments of ~500 bytes, pretty-printed or not.
+    max_enrolment_body_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, validation_alias="API_MAX_ENROLMENT_BODY_BYTES"
+    )
     payout_slice_size: int = Field(50_000, validation_alias="API_PAYOUT_SLICE_SIZE")
     payout_workers: int = Field(2, ge=1, le=16, validation_alias="API_PAYOUT_WORKERS")
     payout_stall_seconds: float = Field(120, validation_alias="API_PAYOUT_STALL_SECONDS")

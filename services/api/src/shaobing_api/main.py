@@ -48,6 +48,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "
         "and the pages.",
         background=(payout_execution.watch_stalled, business_metrics.refresh_forever),
+        body_caps={("POST", "/v1/enrolments"): settings.max_enrolment_body_bytes},
     )
     app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)

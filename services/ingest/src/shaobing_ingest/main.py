@@ -36,6 +36,10 @@ def create_app(settings: IngestSettings) -> FastAPI:
         routers=[changes.router, batches.router, operations.router],
         description="Source changes in (Debezium JSON, CSV exports); dead letters; replay.",
         background=background,
+        body_caps={
+            ("POST", "/v1/sources/{source}/changes"): settings.max_body_bytes,
+            ("POST", "/v1/sources/{source}/batches"): settings.max_csv_bytes,
+        },
     )
 
 
