@@ -192,6 +192,8 @@ def test_a_rerun_is_identical_until_a_fact_changes_and_then_lists_the_change(
     lsn = 70_000_000 + next(_communities) * 1000
     [registered] = death_change_events([death], with_schema=False, start_lsn=lsn)
     ingest.post("/v1/sources/death/changes", content=orjson.dumps([registered]))
+    # Its alert before the first run: arriving between two runs, it would change the second.
+    eventually(lambda: alerts_for(api, enrolment_id=record["enrolment_id"]))
     officer = people["officer"]
 
     first = _run(officer, area)
