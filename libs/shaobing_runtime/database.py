@@ -54,6 +54,16 @@ async def scoped(pool: asyncpg.Pool, principal: Principal) -> AsyncIterator[asyn
         yield conn
 
 
+async def in_chunks(
+    conn: asyncpg.Connection, sql: str, *args: object, size: int = 5000
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """A query's rows `size` at a time from a server-side cursor (in the caller's transaction):
+    a result of any length in bounded memory."""
+    cursor = await conn.cursor(sql, *args)
+    while rows := await cursor.fetch(size):
+        yield rows
+
+
 def _yoyo_url(database_url: str) -> str:
     parts = urlsplit(database_url)
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))

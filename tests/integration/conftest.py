@@ -38,7 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         extra_env={
             "INGEST_DEBEZIUM_TOPICS": f"{DEBEZIUM_TOPIC}=death",
             "ALERTS_ESCALATION_SECONDS": "1",
-            "INGEST_MAX_CSV_BYTES": str(1024 * 1024),  # test_least_privilege passes it
+            "INGEST_MAX_CSV_BYTES": str(512 * 1024),  # test_least_privilege passes it
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),
         ports={name: free_port() for name in names},

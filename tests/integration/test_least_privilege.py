@@ -4,6 +4,8 @@ development, bodies are capped before they are parsed, and exports stream."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import sys
 import uuid
@@ -13,6 +15,7 @@ from datetime import date
 import httpx
 import orjson
 import pytest
+from openpyxl import load_workbook
 
 from shaobing_contracts.id_number import make_id_number, mask_id_number
 from shaobing_dev.stack import free_port, wait_until
@@ -30,6 +33,7 @@ from .conftest import (
     post_changes,
     token,
 )
+from .test_payout_runs import _client, _run
 
 DEATH_HEADER = "certificate_no,id_number,date_of_death,source,recorded_at"
 MiB = 1024 * 1024
@@ -149,12 +153,14 @@ def test_the_api_documentation_stays_where_the_readme_points(stack):
 
 @pytest.fixture(scope="module")
 def production_api(stack) -> Iterator[tuple[str, str]]:
-    """A second api of the same stack with ENVIRONMENT=production: (its URL, its secret)."""
+    """A second api of the same stack, as outside development (ENVIRONMENT=production, its own
+    secret) and with XLSX exports capped at 20 rows: (its URL, its secret)."""
     secret, port = f"production-{uuid.uuid4().hex}", free_port()
     env = stack.service_env("api") | {
         "ENVIRONMENT": "production",
         "JWT_SECRET": secret,
         "API_PORT": str(port),
+        "API_MAX_XLSX_ROWS": "20",
     }
     process = stack.spawn("api-production", [sys.executable, "-m", "shaobing_api"], env)
     url = f"http://127.0.0.1:{port}"
@@ -239,7 +245,7 @@ def _death_rows(count: int) -> list[str]:
 
 
 def test_a_csv_beyond_its_size_cap_is_refused_and_the_chunks_before_it_stay(ingest):
-    rows = _death_rows(16_000)  # 5,000 rows a chunk: two fit in the 1 MiB the stack allows
+    rows = _death_rows(8_000)  # 5,000 rows a chunk: one fits in the 512 KiB the stack allows
     body = "\n".join([DEATH_HEADER, *rows]).encode()
     batch = f"lp-size-{uuid.uuid4().hex[:8]}"
 
@@ -247,14 +253,14 @@ def test_a_csv_beyond_its_size_cap_is_refused_and_the_chunks_before_it_stay(inge
         "/v1/sources/death/batches", params={"batch_id": batch}, content=_chunked(body)
     )
 
-    _refused_as_too_large(refused, MiB)
+    _refused_as_too_large(refused, MiB // 2)
     progress = ingest.get(f"/v1/sources/death/batches/{batch}").json()
     assert (progress["status"], progress["rows_read"], progress["accepted"]) == (
         "FAILED",
-        10_000,
-        10_000,
+        5_000,
+        5_000,
     )
-    assert progress["error"] == f"body: larger than {MiB} bytes"
+    assert progress["error"] == f"body: larger than {MiB // 2} bytes"
 
 
 def test_a_csv_line_beyond_its_cap_is_a_422_naming_the_line_and_the_limit(ingest):
@@ -269,3 +275,67 @@ def test_a_csv_line_beyond_its_cap_is_a_422_naming_the_line_and_the_limit(ingest
     assert detail == "body: line 5003 is longer than 65536 characters"
     progress = ingest.get(f"/v1/sources/death/batches/{batch}").json()
     assert (progress["status"], progress["accepted"]) == ("FAILED", 5_000)
+
+
+# --- exports stream --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def approved_run(stack, api) -> tuple[dict, list[dict]]:
+    """An approved payout run over a community of its own with 30 enrolments to pay."""
+    area = "310110009001"
+    paid = [enrolment(new_person(), area=area) for _ in range(30)]
+    api.post("/v1/enrolments", json=paid).raise_for_status()
+    with (
+        _client(stack, Role.PAYMENT_OFFICER, "officer-lp") as officer,
+        _client(stack, Role.SUPERVISOR, "supervisor-lp") as supervisor,
+    ):
+        run = _run(officer, area)
+        approved = supervisor.post(
+            f"/v1/payout-runs/{run['id']}/approval", json={"version": run["version"]}
+        )
+    assert approved.status_code == 200, approved.text
+    return run, paid
+
+
+def _streamed(client: httpx.Client, url: str, **params: str) -> bytes:
+    with client.stream("GET", url, params=params) as response:
+        assert response.status_code == 200, response.read()[:300]
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+        return response.read()
+
+
+def test_the_payout_file_and_the_exceptions_stream(stack, approved_run):
+    run, paid = approved_run
+    with _client(stack, Role.PAYMENT_OFFICER, "officer-lp") as officer:
+        as_csv = _streamed(officer, f"/v1/payout-runs/{run['id']}/payout-file", format="csv")
+        as_xlsx = _streamed(officer, f"/v1/payout-runs/{run['id']}/payout-file", format="xlsx")
+        held = _streamed(officer, f"/v1/payout-runs/{run['id']}/exceptions", format="csv")
+
+    lines = list(csv.reader(io.StringIO(as_csv.decode("utf-8-sig"))))
+    assert sorted(line[0] for line in lines[2:]) == sorted(e["enrolment_id"] for e in paid)
+    sheet = load_workbook(io.BytesIO(as_xlsx)).active
+    assert sheet.max_row == 2 + len(paid) and "officer-lp" in sheet["A1"].value
+    assert len(held.decode("utf-8-sig").splitlines()) == 2
+
+
+def test_the_queue_export_streams(api):
+    assert _streamed(api, "/v1/alerts/queue/export", format="csv").startswith(b"\xef\xbb\xbf")
+    assert _streamed(api, "/v1/alerts/queue/export", format="xlsx")[:2] == b"PK"
+
+
+def test_an_xlsx_beyond_its_row_cap_is_a_422_naming_the_format_and_csv_streams_instead(
+    production_api, approved_run
+):
+    (url, secret), (run, paid) = production_api, approved_run
+    settings = CommonSettings(environment="production", jwt_secret=secret)
+    officer = issue_token(settings, subject="officer-lp", role=Role.PAYMENT_OFFICER, areas=[AREA])
+    headers = {"authorization": f"Bearer {officer}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        refused = client.get(f"/v1/payout-runs/{run['id']}/payout-file", params={"format": "xlsx"})
+        as_csv = _streamed(client, f"/v1/payout-runs/{run['id']}/payout-file", format="csv")
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == "format: xlsx holds at most 20 rows, not 30; use format=csv"
+    assert len(as_csv.decode("utf-8-sig").splitlines()) == 2 + len(paid)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
+
+from shaobing_runtime.database import in_chunks
 
 from .payout_store import totals
 
@@ -106,27 +109,46 @@ async def mark_exported(conn: asyncpg.Connection, run_id: UUID, by: str) -> None
     )
 
 
-async def payout_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Record]:
-    """One row per enrolment to pay, with its account (the api's own table)."""
-    return await conn.fetch(
-        """select i.enrolment_id, i.program, i.beneficiary_id, e.payout_account, i.amount,
-                  i.area_code
-           from payout_run_items i join enrolments e using (enrolment_id)
-           where i.run_id = $1 and coalesce(i.override ->> 'decision', i.decision) = 'PAY'
-           order by i.enrolment_id""",
+_PAYABLE = """from payout_run_items i join enrolments e using (enrolment_id)
+    where i.run_id = $1 and coalesce(i.override ->> 'decision', i.decision) = 'PAY'"""
+
+
+def payout_rows(conn: asyncpg.Connection, run_id: UUID) -> AsyncIterator[list[asyncpg.Record]]:
+    """One row per enrolment to pay, with its account (the api's own table), in chunks."""
+    return in_chunks(
+        conn,
+        f"""select i.enrolment_id, i.program, i.beneficiary_id, e.payout_account, i.amount,
+                   i.area_code
+            {_PAYABLE} order by i.enrolment_id""",
         run_id,
     )
 
 
-async def exception_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Record]:
-    """The held and stopped enrolments with their reasons."""
-    return await conn.fetch(
-        """select enrolment_id, program, beneficiary_id, area_code, amount, overpaid_to_recover,
-                  coalesce(override ->> 'decision', decision) as decision, decision as checked,
-                  reasons, override, critical
-           from payout_run_items
-           where run_id = $1 and coalesce(override ->> 'decision', decision) <> 'PAY'
-           order by critical and override is null desc,
-                    coalesce(override ->> 'decision', decision) desc, enrolment_id""",
+async def count_payout_rows(conn: asyncpg.Connection, run_id: UUID) -> int:
+    return await conn.fetchval(f"select count(*) {_PAYABLE}", run_id)
+
+
+_HELD_OR_STOPPED = """from payout_run_items
+    where run_id = $1 and coalesce(override ->> 'decision', decision) <> 'PAY'"""
+
+
+def exception_rows(
+    conn: asyncpg.Connection, run_id: UUID, *, size: int = 5000
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The held and stopped enrolments with their reasons (unanswered critical ones first), in
+    chunks of `size`."""
+    return in_chunks(
+        conn,
+        f"""select enrolment_id, program, beneficiary_id, area_code, amount, overpaid_to_recover,
+                   coalesce(override ->> 'decision', decision) as decision, decision as checked,
+                   reasons, override, critical
+            {_HELD_OR_STOPPED}
+            order by critical and override is null desc,
+                     coalesce(override ->> 'decision', decision) desc, enrolment_id""",
         run_id,
+        size=size,
     )
+
+
+async def count_exception_rows(conn: asyncpg.Connection, run_id: UUID) -> int:
+    return await conn.fetchval(f"select count(*) {_HELD_OR_STOPPED}", run_id)

@@ -29,14 +29,8 @@ from ..domain.payout import (
     check_export,
     check_override,
 )
-from ..domain.payout_files import (
-    EXCEPTION_COLUMNS,
-    PAYOUT_COLUMNS,
-    exception_row,
-    payable_row,
-)
 from . import payout_execution
-from .downloads import FORMAT, download
+from .downloads import FORMAT
 from .payout_views import (
     ApprovalBody,
     ChangePage,
@@ -47,6 +41,7 @@ from .payout_views import (
     StartBody,
     item_public,
 )
+from .run_files import EXCEPTIONS_FILE, PAYOUT_FILE, audit_export, run_file
 
 router = APIRouter(prefix="/v1/payout-runs", tags=["payout runs"])
 Starter = Annotated[Principal, require(*START_ROLES)]
@@ -229,15 +224,14 @@ async def payout_file(
     format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
     """One row per enrolment to pay, the account full for a payment officer; the first export
-    makes the run EXPORTED. Watermarked and audited."""
+    makes the run EXPORTED. Watermarked and audited; streamed (XLSX: at most API_MAX_XLSX_ROWS
+    rows, 422 beyond)."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id, lock=True)
         _allowed(check_export, RunStatus(run["status"]))
-        rows = [payable_row(r, principal) for r in await runs.payout_rows(conn, run_id)]
+        await audit_export(request, conn, principal, run, PAYOUT_FILE, format)
         await runs.mark_exported(conn, run_id, principal.subject)
-        await _audit_export(conn, principal, run, "payout_file", format, len(rows))
-    at = request.app.state.settings.local_now()
-    return _file(run, principal, at, rows, PAYOUT_COLUMNS, format, "payout", "发放 Payout")
+    return run_file(request, principal, run, PAYOUT_FILE, format)
 
 
 @router.get("/{run_id}/exceptions", response_class=Response)
@@ -247,39 +241,8 @@ async def exceptions_file(
     run_id: UUID,
     format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
-    """The held and stopped enrolments with their reasons; watermarked and audited."""
+    """The held and stopped enrolments with their reasons; watermarked and audited; streamed."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id)
-        rows = [exception_row(r, principal) for r in await runs.exception_rows(conn, run_id)]
-        await _audit_export(conn, principal, run, "exceptions", format, len(rows))
-    at = request.app.state.settings.local_now()
-    return _file(
-        run, principal, at, rows, EXCEPTION_COLUMNS, format, "held-stopped", "暂停停发 Held"
-    )
-
-
-async def _audit_export(conn, principal: Principal, run, what: str, format: str, rows: int):
-    entry = audit.entry_of(
-        principal,
-        f"payout_run.export.{what}",
-        "payout_run",
-        str(run["id"]),
-        run["area"],
-        format=format,
-        rows=rows,
-        month=run["month"],
-    )
-    await audit.append(conn, [entry])
-
-
-def _file(run, principal, at, rows, columns, format: str, name: str, title: str) -> Response:
-    return download(
-        rows,
-        columns=columns,
-        principal=principal,
-        at=at,
-        shown={"run": str(run["id"]), "month": run["month"], "area": run["area"]},
-        format=format,
-        name=f"{name}-{run['month']}-{run['area']}",
-        title=title,
-    )
+        await audit_export(request, conn, principal, run, EXCEPTIONS_FILE, format)
+    return run_file(request, principal, run, EXCEPTIONS_FILE, format)
