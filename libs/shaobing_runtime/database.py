@@ -59,6 +59,7 @@ async def in_chunks(
 ) -> AsyncIterator[list[asyncpg.Record]]:
     """A query's rows `size` at a time from a server-side cursor (in the caller's transaction):
     a result of any length in bounded memory."""
+    await conn.execute("set local cursor_tuple_fraction = 1")  # plan for all rows, not the first
     cursor = await conn.cursor(sql, *args)
     while rows := await cursor.fetch(size):
         yield rows
