@@ -3,12 +3,12 @@ request bodies."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
+import httpx
 import jwt
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.testclient import TestClient
 
 from shaobing_api.config import ApiSettings
 from shaobing_api.main import create_app as api_app
@@ -74,7 +74,7 @@ def test_a_feed_uses_only_the_sources_its_token_names(
 # --- request bodies capped before they are read ------------------------------------------------
 
 
-def _echo_app(default: int, routes: dict) -> TestClient:
+def _echo_app(default: int, routes: dict) -> httpx.AsyncClient:
     app = FastAPI()
     app.add_middleware(CapBodies, default=default, routes=routes)
     install_problem_handlers(app)
@@ -84,7 +84,7 @@ def _echo_app(default: int, routes: dict) -> TestClient:
     async def read(request: Request) -> dict[str, int]:
         return {"read": len(await request.body())}
 
-    return TestClient(app)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api")
 
 
 def test_a_route_has_its_own_cap_and_every_other_body_the_default() -> None:
@@ -96,17 +96,17 @@ def test_a_route_has_its_own_cap_and_every_other_body_the_default() -> None:
     assert caps.cap_of("POST", "/v1/steps") == 10
 
 
-def _chunks(data: bytes) -> Iterator[bytes]:
-    yield from (data[i : i + 4] for i in range(0, len(data), 4))
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), 4):
+        yield data[start : start + 4]
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_a_body_past_its_cap_is_a_413_problem_naming_the_cap(chunked: bool) -> None:
-    client = _echo_app(10, {("POST", "/v1/sources/{source}/changes"): 20})
-    body = (lambda data: _chunks(data)) if chunked else (lambda data: data)
-
-    refused = client.post("/v1/steps", content=body(b"x" * 11))
-    larger_route = client.post("/v1/sources/death/changes", content=body(b"x" * 20))
+async def test_a_body_past_its_cap_is_a_413_problem_naming_the_cap(chunked: bool) -> None:
+    body = _chunks if chunked else bytes
+    async with _echo_app(10, {("POST", "/v1/sources/{source}/changes"): 20}) as client:
+        refused = await client.post("/v1/steps", content=body(b"x" * 11))
+        larger_route = await client.post("/v1/sources/death/changes", content=body(b"x" * 20))
 
     assert refused.status_code == 413
     assert refused.headers["content-type"] == "application/problem+json"
