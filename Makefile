@@ -48,8 +48,9 @@ schemas: $(STAMP)  ## regenerate contracts/schemas after changing a contract
 
 ROLE ?= caseworker
 AREA ?= 310110
-token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=310110001
-	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA)
+SOURCE ?=
+token: $(STAMP)  ## print a development token: make token ROLE=supervisor AREA=310110001, make token ROLE=feed SOURCE=death
+	@$(PY) -m shaobing_runtime.tokens --role $(ROLE) --area $(AREA) $(if $(SOURCE),--source $(SOURCE))
 
 INGEST_EVENTS ?= 40000
 bench: $(STAMP)  ## ingest, matcher, pipeline and payout benchmarks; results in docs/benchmarks.md

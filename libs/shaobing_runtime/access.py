@@ -27,6 +27,7 @@ class Principal:
     subject: str
     role: Role
     areas: tuple[str, ...]
+    sources: tuple[str, ...] = ()  # the source systems a feed may post to; none: nowhere
 
     def covers(self, area_code: str) -> bool:
         """True when the area lies inside one of the caller's areas."""
@@ -35,3 +36,8 @@ class Principal:
     @property
     def sees_full_ids(self) -> bool:
         return self.role in FULL_ID_ROLES
+
+    def may_use_source(self, source: str) -> bool:
+        """A feed only the source systems its token names (none: nowhere); other roles are
+        admitted or refused by role alone."""
+        return self.role is not Role.FEED or source in self.sources

@@ -77,6 +77,17 @@ async def scoped(pool: asyncpg.Pool, principal: Principal) -> AsyncIterator[asyn
         yield conn
 
 
+async def in_chunks(
+    conn: asyncpg.Connection, sql: str, *args: object, size: int = 5000
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """A query's rows `size` at a time from a server-side cursor (in the caller's transaction):
+    a result of any length in bounded memory."""
+    await conn.execute("set local cursor_tuple_fraction = 1")  # plan for all rows, not the first
+    cursor = await conn.cursor(sql, *args)
+    while rows := await cursor.fetch(size):
+        yield rows
+
+
 def _yoyo_url(database_url: str) -> str:
     parts = urlsplit(database_url)
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))

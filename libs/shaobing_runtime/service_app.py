@@ -17,6 +17,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .body_caps import CapBodies, RouteCaps
 from .database import create_pool
 from .event_log import prune_forever
 from .health import Degraded
@@ -36,10 +37,14 @@ def create_service_app(
     *,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]],
     dependencies: dict[str, ReadinessCheck],
+    max_body_bytes: int,
     checks: dict[str, ReadinessCheck] | None = None,
+    body_caps: RouteCaps | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz and /metrics.
+    """A FastAPI app with /healthz, /readyz and /metrics; of FastAPI's own pages only the API's
+    documentation (/docs, /openapi.json) unless options say otherwise. Request bodies are capped
+    at `max_body_bytes`, or at a route's own cap in `body_caps`.
 
     /readyz runs the checks of the `dependencies` (also published as `shaobing_dependency_up`
     every 15 s) and the service's own `checks` (its consumer, its relay): 503 naming each that
@@ -55,8 +60,10 @@ def create_service_app(
             yield
             probing.cancel()
 
-    app = FastAPI(title=title, lifespan=started, **fastapi_options)
+    pages = {"redoc_url": None, "swagger_ui_oauth2_redirect_url": None} | fastapi_options
+    app = FastAPI(title=title, lifespan=started, **pages)
     app.add_middleware(RefuseNulInQuery)
+    app.add_middleware(CapBodies, default=max_body_bytes, routes=body_caps)
     app.add_middleware(_CorrelationId)
 
     @app.get("/healthz", include_in_schema=False)
@@ -184,12 +191,14 @@ def create_publishing_app(
     description: str,
     background: tuple[BackgroundTask, ...] = (),
     checks: dict[str, StateCheck] | None = None,
+    body_caps: RouteCaps | None = None,
 ) -> FastAPI:
     """A service that stores what it accepts in PostgreSQL and relays it to Kafka (only
     `service`'s topics). With the broker away it goes on accepting (readiness: degraded).
 
     Each background task is started with the app state (pool, producer, relay) and cancelled
-    on shutdown; `checks` are more readiness checks, given the app state.
+    on shutdown; `checks` are more readiness checks, given the app state. Bodies are capped at
+    HTTP_MAX_BODY_BYTES unless `body_caps` gives a route its own.
     """
 
     @asynccontextmanager
@@ -240,6 +249,8 @@ def create_publishing_app(
         dependencies={"database": database, "kafka": kafka},
         checks={"relay": relay}
         | {name: _given(lambda: app.state, check) for name, check in (checks or {}).items()},
+        max_body_bytes=settings.http_max_body_bytes,
+        body_caps=body_caps,
         description=description,
         version="0.1.0",
     )

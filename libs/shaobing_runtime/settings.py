@@ -33,6 +33,8 @@ class CommonSettings(BaseSettings):
     payout_cutoff_day: int = Field(20, ge=1, le=31)
     timezone: str = "Asia/Shanghai"
     rules_dir: Path = DEFAULT_RULES  # RULES_DIR: the verification rules and policies (*.yaml)
+    # HTTP_MAX_BODY_BYTES: the largest request body of a route without a cap of its own.
+    http_max_body_bytes: int = Field(1024 * 1024, gt=0)
     # SCRAM-SHA-512 credentials of the service's KafkaUser (Strimzi); unset: no authentication.
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
@@ -48,10 +50,16 @@ class CommonSettings(BaseSettings):
     # Where the provider puts Shaobing's claims (dotted paths, e.g. "realm_access.roles").
     jwt_role_claim: str = "role"
     jwt_areas_claim: str = "areas"
+    jwt_sources_claim: str = "sources"  # a feed's source systems (path names); none: posts nowhere
 
     def local_now(self) -> datetime:
         """Now in the zone of the payout calendar and the registries' wall-clock times."""
         return datetime.now(ZoneInfo(self.timezone))
+
+    @property
+    def in_development(self) -> bool:
+        """ENVIRONMENT=development: the default secret is allowed, cookies travel over HTTP."""
+        return self.environment == "development"
 
     @property
     def jwt_from_provider(self) -> bool:
@@ -59,8 +67,7 @@ class CommonSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> CommonSettings:
-        production = self.environment != "development"
-        if production and self.jwt_secret == DEV_SECRET and not self.jwt_from_provider:
+        if not self.in_development and self.jwt_secret == DEV_SECRET and not self.jwt_from_provider:
             raise ValueError("outside development set JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET")
         return self
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 import jwt
+
+from shaobing_contracts.provenance import SourceSystem
 
 from .access import Principal, Role
 from .settings import CommonSettings
@@ -26,9 +29,11 @@ def issue_token(
     subject: str,
     role: Role,
     areas: list[str],
+    sources: Sequence[str] = (),
     ttl_seconds: int = 12 * 3600,
 ) -> str:
-    """An HS256 token in the shape the api expects (iss, aud, sub, role, areas)."""
+    """An HS256 token in the shape the services expect (iss, aud, sub, role, areas, and for a
+    feed the sources it may post to)."""
     now = int(time.time())
     claims = {
         "iss": settings.jwt_issuer,
@@ -39,6 +44,8 @@ def issue_token(
         "iat": now,
         "exp": now + ttl_seconds,
     }
+    if sources:
+        claims["sources"] = list(sources)
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -62,7 +69,10 @@ def principal_from(token: str, settings: CommonSettings) -> Principal:
         isinstance(a, str) and _AREA_PREFIX.fullmatch(a) for a in areas
     ):
         raise InvalidToken(f"claim '{settings.jwt_areas_claim}' must be a list of area prefixes")
-    return Principal(subject=str(claims["sub"]), role=role, areas=tuple(areas))
+    sources = _claim(claims, settings.jwt_sources_claim) or []
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise InvalidToken(f"claim '{settings.jwt_sources_claim}' must be a list of source names")
+    return Principal(str(claims["sub"]), role, tuple(areas), tuple(sources))
 
 
 def _verification_key(token: str, settings: CommonSettings) -> tuple[Any, list[str]]:
@@ -98,10 +108,23 @@ def _role(value: object) -> Role:
     return Role(value)
 
 
+def _source_names(value: str) -> list[str]:
+    names = value.split(",")
+    if unknown := [n for n in names if n not in SourceSystem.__members__.values()]:
+        raise argparse.ArgumentTypeError(f"not a source system: {', '.join(unknown)}")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="print a development bearer token")
     parser.add_argument("--role", default="caseworker", choices=[r.value for r in Role])
     parser.add_argument("--area", default="310110", help="area prefixes, comma-separated")
+    parser.add_argument(
+        "--source",
+        type=_source_names,
+        default=list(SourceSystem),
+        help="a feed's source systems, comma-separated (default: all)",
+    )
     parser.add_argument("--subject", default=None)
     args = parser.parse_args()
     role = Role(args.role)
@@ -111,6 +134,7 @@ def main() -> None:
             subject=args.subject or f"dev-{role.value}",
             role=role,
             areas=args.area.split(","),
+            sources=args.source if role is Role.FEED else (),
         )
     )
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from shaobing_contracts.id_number import birth_date_of, make_id_number
+from shaobing_contracts.provenance import SourceSystem
 from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_change_events
 from shaobing_dev.stack import Stack, StackConfig, free_port
@@ -30,6 +31,7 @@ COMMUNITY = "310110001001"
 OTHER_COMMUNITY = "310110002001"
 DEBEZIUM_TOPIC = "civil.death.registrations"  # as a Debezium connector named "civil" names it
 PAYOUT_STALL_SECONDS = 10  # short, so that a test sees what the stall watcher does
+ALL_SOURCES = tuple(SourceSystem)
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "ALERTS_ESCALATION_SECONDS": "1",
             "API_PAYOUT_STALL_SECONDS": str(PAYOUT_STALL_SECONDS),
             "AUDIT_ANCHOR_SECONDS": "1",
+            "INGEST_MAX_CSV_BYTES": str(512 * 1024),  # test_least_privilege passes it
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),
         ports={name: free_port() for name in names},
@@ -51,26 +54,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-def token(role: Role, areas: list[str]) -> dict[str, str]:
-    value = issue_token(CommonSettings(), subject=f"test-{role.value}", role=role, areas=areas)
+def token(role: Role, areas: list[str], *, sources: Sequence[str] = ()) -> dict[str, str]:
+    """Bearer headers; a feed posts only to the `sources` named."""
+    value = issue_token(
+        CommonSettings(), subject=f"test-{role.value}", role=role, areas=areas, sources=sources
+    )
     return {"authorization": f"Bearer {value}"}
 
 
-def _client(stack: Stack, service: str, role: Role) -> httpx.Client:
-    return httpx.Client(base_url=stack.url(service), timeout=60, headers=token(role, [AREA]))
+def _client(stack: Stack, service: str, headers: dict[str, str]) -> httpx.Client:
+    return httpx.Client(base_url=stack.url(service), timeout=60, headers=headers)
 
 
 @pytest.fixture(scope="session")
 def api(stack: Stack) -> Iterator[httpx.Client]:
     """The api as a case worker of the test district."""
-    with _client(stack, "api", Role.CASEWORKER) as client:
+    with _client(stack, "api", token(Role.CASEWORKER, [AREA])) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def ingest(stack: Stack) -> Iterator[httpx.Client]:
-    """ingest as the death registry's feed."""
-    with _client(stack, "ingest", Role.FEED) as client:
+    """ingest as a feed of every source system."""
+    with _client(stack, "ingest", token(Role.FEED, [AREA], sources=ALL_SOURCES)) as client:
         yield client
 
 

@@ -57,7 +57,7 @@ def _post(stack: Stack, *, enrol: list[str] = (), die: list[str] = ()) -> list[s
             client.post(
                 f"{stack.url('ingest')}/v1/sources/death/changes",
                 content=orjson.dumps([death_of(p) for p in die]),
-                headers=token(Role.FEED, [AREA]),
+                headers=token(Role.FEED, [AREA], sources=["death"]),
             ).raise_for_status()
     return [r["enrolment_id"] for r in records]
 

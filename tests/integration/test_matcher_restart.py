@@ -87,7 +87,9 @@ def _clients(stack: Stack) -> tuple[httpx.Client, httpx.Client]:
         base_url=stack.url("api"), timeout=60, headers=token(Role.CASEWORKER, [AREA])
     )
     ingest = httpx.Client(
-        base_url=stack.url("ingest"), timeout=60, headers=token(Role.FEED, [AREA])
+        base_url=stack.url("ingest"),
+        timeout=60,
+        headers=token(Role.FEED, [AREA], sources=["death"]),
     )
     return api, ingest
 

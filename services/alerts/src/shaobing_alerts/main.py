@@ -62,6 +62,9 @@ def create_app(settings: AlertsSettings) -> FastAPI:
         lifespan=lifespan,
         dependencies={"database": database},
         checks={"consumer": consumer},
+        max_body_bytes=settings.http_max_body_bytes,
+        docs_url=None,  # no API to document: health, readiness and metrics only
+        openapi_url=None,
     )
 
 

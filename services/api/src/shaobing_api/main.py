@@ -55,6 +55,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             business_metrics.refresh_forever,
             audit.anchor_forever,
         ),
+        body_caps={("POST", "/v1/enrolments"): settings.max_enrolment_body_bytes},
     )
     app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)

@@ -42,6 +42,10 @@ def create_app(settings: IngestSettings) -> FastAPI:
         description="Source changes in (Debezium JSON, CSV exports); dead letters; replay.",
         background=background,
         checks=checks,
+        body_caps={
+            ("POST", "/v1/sources/{source}/changes"): settings.max_body_bytes,
+            ("POST", "/v1/sources/{source}/batches"): settings.max_csv_bytes,
+        },
     )
 
 

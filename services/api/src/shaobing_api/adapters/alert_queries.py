@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 import asyncpg
+
+from shaobing_runtime.database import in_chunks
 
 COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
     action, status, due_date, overpaid_months, overpaid_amount, evidence, explanation,
@@ -104,6 +106,13 @@ def _queue_arguments(scopes: Sequence[str], where: QueueFilter) -> list:
     ]
 
 
+_QUEUE = f"""select {COLUMNS} from alerts
+    where {_QUEUE_WHERE}
+      and ($11::bigint is null or (severity_rank, due_date, seq) >
+           (select severity_rank, due_date, seq from alerts where seq = $11))
+    order by severity_rank, due_date, seq limit $12"""
+
+
 async def queue(
     conn: asyncpg.Connection,
     *,
@@ -113,16 +122,14 @@ async def queue(
     after_seq: int | None,
 ) -> list[asyncpg.Record]:
     """Undecided alerts, most severe first, then soonest due; keyset-paged after a row's seq."""
-    return await conn.fetch(
-        f"""select {COLUMNS} from alerts
-            where {_QUEUE_WHERE}
-              and ($11::bigint is null or (severity_rank, due_date, seq) >
-                   (select severity_rank, due_date, seq from alerts where seq = $11))
-            order by severity_rank, due_date, seq limit $12""",
-        *_queue_arguments(scopes, where),
-        after_seq,
-        limit,
-    )
+    return await conn.fetch(_QUEUE, *_queue_arguments(scopes, where), after_seq, limit)
+
+
+def whole_queue(
+    conn: asyncpg.Connection, *, scopes: Sequence[str], where: QueueFilter
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """Every alert of the queue in that order, in chunks (an export); no limit."""
+    return in_chunks(conn, _QUEUE, *_queue_arguments(scopes, where), None, None)
 
 
 async def queue_counts(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from uuid import UUID
 
 import asyncpg
+
+from shaobing_runtime.database import in_chunks
 
 from .payout_totals import EFFECTIVE, totals
 
@@ -141,26 +144,44 @@ async def mark_exported(conn: asyncpg.Connection, run_id: UUID, by: str) -> None
     )
 
 
-async def payout_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Record]:
-    """One row per enrolment to pay: the account and amount the check read and was approved."""
-    return await conn.fetch(
+_PAYABLE = f"from payout_run_items where run_id = $1 and {EFFECTIVE} = 'PAY'"
+
+
+def payout_rows(conn: asyncpg.Connection, run_id: UUID) -> AsyncIterator[list[asyncpg.Record]]:
+    """One row per enrolment to pay: the account and amount the check read and was approved,
+    in chunks."""
+    return in_chunks(
+        conn,
         f"""select enrolment_id, program, beneficiary_id, payout_account, amount, area_code,
                    changed_since_check
-            from payout_run_items
-            where run_id = $1 and {EFFECTIVE} = 'PAY'
-            order by enrolment_id""",
+            {_PAYABLE} order by enrolment_id""",
         run_id,
     )
 
 
-async def exception_rows(conn: asyncpg.Connection, run_id: UUID) -> list[asyncpg.Record]:
-    """The held and stopped enrolments with their reasons."""
-    return await conn.fetch(
+async def count_payout_rows(conn: asyncpg.Connection, run_id: UUID) -> int:
+    return await conn.fetchval(f"select count(*) {_PAYABLE}", run_id)
+
+
+_HELD_OR_STOPPED = f"from payout_run_items where run_id = $1 and {EFFECTIVE} <> 'PAY'"
+
+
+def exception_rows(
+    conn: asyncpg.Connection, run_id: UUID, *, size: int = 5000
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The held and stopped enrolments with their reasons (unanswered critical ones first), in
+    chunks of `size`."""
+    return in_chunks(
+        conn,
         f"""select enrolment_id, program, beneficiary_id, area_code, amount, overpaid_to_recover,
                    {EFFECTIVE} as decision, decision as checked, reasons, override, critical,
                    payout_account, changed_since_check
-            from payout_run_items
-            where run_id = $1 and {EFFECTIVE} <> 'PAY'
+            {_HELD_OR_STOPPED}
             order by critical and override is null desc, {EFFECTIVE} desc, enrolment_id""",
         run_id,
+        size=size,
     )
+
+
+async def count_exception_rows(conn: asyncpg.Connection, run_id: UUID) -> int:
+    return await conn.fetchval(f"select count(*) {_HELD_OR_STOPPED}", run_id)

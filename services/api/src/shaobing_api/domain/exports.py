@@ -1,16 +1,18 @@
 """Lists as files a person opens in Excel: CSV (UTF-8 with BOM) or XLSX, watermarked with who
-exported it, when and with which filter. Pure: rows and columns in, bytes out."""
+exported it, when and with which filter. Pure: rows and columns in, bytes out, a chunk of rows
+at a time, so that a file of any length is written in bounded memory."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
@@ -67,35 +69,45 @@ def _cells(row: Mapping[str, Any], columns: Columns) -> list[Any]:
     return values
 
 
-def as_csv(rows: Sequence[Mapping[str, Any]], mark: str, columns: Columns = ALERT_COLUMNS) -> bytes:
-    """UTF-8 with a BOM, so Excel shows the Chinese text; the watermark is the first line."""
+def csv_head(mark: str, columns: Columns = ALERT_COLUMNS) -> bytes:
+    """The start of the file: a BOM (so Excel shows the Chinese), the watermark, the headings."""
+    headings = [f"{zh} {en}" for _, zh, en in columns]
+    return "\ufeff".encode() + _csv_lines([[mark], headings])
+
+
+def csv_rows(rows: Iterable[Mapping[str, Any]], columns: Columns = ALERT_COLUMNS) -> bytes:
+    """Rows as CSV lines, to follow csv_head as they are read."""
+    return _csv_lines(_cells(r, columns) for r in rows)
+
+
+def _csv_lines(lines: Iterable[list[Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([mark])
-    writer.writerow([f"{zh} {en}" for _, zh, en in columns])
-    writer.writerows(_cells(r, columns) for r in rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    csv.writer(out, lineterminator="\r\n").writerows(lines)
+    return out.getvalue().encode("utf-8")
 
 
-def as_xlsx(
-    rows: Sequence[Mapping[str, Any]],
-    mark: str,
-    who: str,
-    columns: Columns = ALERT_COLUMNS,
-    title: str = "预警 Alerts",
-) -> bytes:
-    """The watermark in the first row and in the workbook's properties."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    sheet.append([mark])
-    sheet["A1"].font = Font(bold=True, color="C00000")
-    sheet.append([f"{zh} {en}" for _, zh, en in columns])
-    for row in rows:
-        sheet.append(_cells(row, columns))
-    sheet.freeze_panes = "A3"
-    book.properties.creator = who
-    book.properties.description = mark
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+class XlsxFile:
+    """A workbook in openpyxl's write-only mode: rows go to a temporary file as they are
+    appended, not into memory; the watermark in the first row and in the properties."""
+
+    def __init__(
+        self, mark: str, who: str, columns: Columns = ALERT_COLUMNS, title: str = "预警 Alerts"
+    ) -> None:
+        self.columns = columns
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet(title)
+        self.sheet.freeze_panes = "A3"
+        first = WriteOnlyCell(self.sheet, mark)
+        first.font = Font(bold=True, color="C00000")
+        self.sheet.append([first])
+        self.sheet.append([f"{zh} {en}" for _, zh, en in columns])
+        self.book.properties.creator = who
+        self.book.properties.description = mark
+
+    def append(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.sheet.append(_cells(row, self.columns))
+
+    def save(self, out: IO[bytes]) -> None:
+        """Write the finished workbook to `out` (the temporary rows are removed)."""
+        self.book.save(out)

@@ -158,13 +158,16 @@ async def login(
     next: Annotated[str, Query(pattern=r"^/ui/[A-Za-z0-9/_-]*$")] = "/ui/alerts",
 ) -> RedirectResponse:
     """Development sign-in: a valid token becomes an HttpOnly cookie for the pages, then `next`
-    (a page of this api only: no open redirect)."""
+    (a page of this api only: no open redirect). Outside development the cookie is Secure: it
+    travels over HTTPS only."""
+    settings = request.app.state.settings
     try:
-        principal_from(token, request.app.state.settings)
+        principal_from(token, settings)
     except InvalidToken as exc:
         raise HTTPException(401, f"invalid token: {exc}") from exc
     response = RedirectResponse(next, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    secure = not settings.in_development
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure)
     return response
 
 

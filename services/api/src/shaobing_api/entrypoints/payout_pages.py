@@ -150,7 +150,8 @@ async def _render(
 ) -> HTMLResponse:
     async with scoped(request.app.state.pool, principal) as conn:
         run = PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
-        exceptions = await runs.exception_rows(conn, run_id)
+        first = runs.exception_rows(conn, run_id, size=SHOWN_EXCEPTIONS + 1)
+        exceptions = await anext(first, [])  # the first of them only, however many there are
         shown = exceptions[:SHOWN_EXCEPTIONS]
         await record_list_read(conn, principal, "payout_item", shown, "enrolment_id", run_id=run_id)
     items = [item_public(r, principal) for r in shown]

@@ -34,14 +34,8 @@ from ..domain.payout import (
     check_override,
     check_start,
 )
-from ..domain.payout_files import (
-    EXCEPTION_COLUMNS,
-    PAYOUT_COLUMNS,
-    exception_row,
-    payable_row,
-)
 from . import payout_execution
-from .downloads import FORMAT, download
+from .downloads import FORMAT
 from .payout_views import (
     ApprovalBody,
     CancellationBody,
@@ -53,6 +47,7 @@ from .payout_views import (
     StartBody,
     item_public,
 )
+from .run_files import EXCEPTIONS_FILE, PAYOUT_FILE, audit_export, audited, run_file
 
 router = APIRouter(prefix="/v1/payout-runs", tags=["payout runs"])
 Starter = Annotated[Principal, require(*START_ROLES)]
@@ -75,7 +70,7 @@ async def start(request: Request, principal: Starter, body: StartBody) -> Payout
         others = await overlapping_runs(conn, body.month, body.area)
         allowed(check_start, body.month, body.area, others)
         run = await _start_run(conn, body, principal)
-        await _audited(conn, principal, run, "start", rows_total=run["rows_total"])
+        await audited(conn, principal, run, "start", rows_total=run["rows_total"])
     payout_execution.start(request.app.state, run)
     return PayoutRun.model_validate(dict(run))
 
@@ -228,7 +223,7 @@ async def approve(
         )
         allowed(check_approval, state, principal)
         approved = await runs.approve(conn, run_id, principal.subject)
-        await _audited(conn, principal, run, "approve", totals=approved["totals"]["by_decision"])
+        await audited(conn, principal, run, "approve", totals=approved["totals"]["by_decision"])
     return PayoutRun.model_validate(dict(approved))
 
 
@@ -251,7 +246,7 @@ async def cancel(
         at = request.app.state.settings.local_now().isoformat()
         cancellation = {"by": principal.subject, "at": at, "reason": body.reason}
         cancelled = await runs.cancel(conn, run_id, cancellation)
-        await _audited(conn, principal, run, "cancel", reason=body.reason)
+        await audited(conn, principal, run, "cancel", reason=body.reason)
     return PayoutRun.model_validate(dict(cancelled))
 
 
@@ -264,18 +259,14 @@ async def payout_file(
 ) -> Response:
     """One row per enrolment to pay with the account and amount that were checked and approved
     (the account full for a payment officer), an enrolment changed since marked; the first
-    export makes the run EXPORTED. Watermarked and audited."""
+    export makes the run EXPORTED. Watermarked and audited; streamed (XLSX: at most
+    API_MAX_XLSX_ROWS rows, 422 beyond)."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id, lock=True)
         allowed(check_export, RunStatus(run["status"]))
-        paid = await runs.payout_rows(conn, run_id)
-        rows = [payable_row(r, principal) for r in paid]
+        await audit_export(request, conn, principal, run, PAYOUT_FILE, format)
         await runs.mark_exported(conn, run_id, principal.subject)
-        changed = [r["enrolment_id"] for r in paid if r["changed_since_check"]]
-        details = {"format": format, "rows": len(rows), "changed_since_check": changed}
-        await _audited(conn, principal, run, "export.payout_file", **details)
-    at = request.app.state.settings.local_now()
-    return _file(run, principal, at, rows, PAYOUT_COLUMNS, format, "payout", "发放 Payout")
+    return run_file(request, principal, run, PAYOUT_FILE, format)
 
 
 @router.get("/{run_id}/exceptions", response_class=Response)
@@ -285,40 +276,8 @@ async def exceptions_file(
     run_id: UUID,
     format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
-    """The held and stopped enrolments with their reasons; watermarked and audited."""
+    """The held and stopped enrolments with their reasons; watermarked and audited; streamed."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id)
-        rows = [exception_row(r, principal) for r in await runs.exception_rows(conn, run_id)]
-        details = {"format": format, "rows": len(rows)}
-        await _audited(conn, principal, run, "export.exceptions", **details)
-    at = request.app.state.settings.local_now()
-    return _file(
-        run, principal, at, rows, EXCEPTION_COLUMNS, format, "held-stopped", "暂停停发 Held"
-    )
-
-
-async def _audited(conn, principal: Principal, run, action: str, **details) -> None:
-    """One audit entry `payout_run.<action>` of the run, with its month."""
-    entry = audit.entry_of(
-        principal,
-        f"payout_run.{action}",
-        "payout_run",
-        str(run["id"]),
-        run["area"],
-        month=run["month"],
-        **details,
-    )
-    await audit.append(conn, [entry])
-
-
-def _file(run, principal, at, rows, columns, format: str, name: str, title: str) -> Response:
-    return download(
-        rows,
-        columns=columns,
-        principal=principal,
-        at=at,
-        shown={"run": str(run["id"]), "month": run["month"], "area": run["area"]},
-        format=format,
-        name=f"{name}-{run['month']}-{run['area']}",
-        title=title,
-    )
+        await audit_export(request, conn, principal, run, EXCEPTIONS_FILE, format)
+    return run_file(request, principal, run, EXCEPTIONS_FILE, format)

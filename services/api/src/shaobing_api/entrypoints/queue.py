@@ -18,11 +18,11 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
-from ..adapters.alert_queries import QueueFilter, queue, queue_counts
+from ..adapters.alert_queries import QueueFilter, queue, queue_counts, whole_queue
 from ..adapters.read_audit import record_list_read
 from ..domain import exports
 from ..domain.roles import READ_ALERT_ROLES
-from .downloads import FORMAT, download
+from .downloads import FORMAT, check_size, download, scoped_chunks
 from .views import AlertPublic, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -129,9 +129,6 @@ def queue_item(row, principal: Principal, today: date) -> QueueItem:
     return QueueItem(**alert.model_dump(), days_left=days_left, overdue=days_left < 0)
 
 
-EXPORT_LIMIT = 50_000
-
-
 @router.get("/queue/export", response_class=Response)
 async def export_queue(
     request: Request,
@@ -139,20 +136,28 @@ async def export_queue(
     view: View,
     format: Annotated[str, Query(pattern=FORMAT)] = "xlsx",
 ) -> Response:
-    """The filtered queue as a file (at most 50,000 rows), watermarked and recorded in the audit
-    trail; ID numbers as the caller's role may see them."""
+    """The filtered queue as a file, watermarked and recorded in the audit trail; ID numbers as
+    the caller's role may see them. Streamed (XLSX: at most API_MAX_XLSX_ROWS rows, 422
+    beyond)."""
     at = request.app.state.settings.local_now()
     async with scoped(request.app.state.pool, principal) as conn:
-        rows = await queue(
-            conn, scopes=principal.areas, where=view.where, limit=EXPORT_LIMIT, after_seq=None
+        counts = await queue_counts(
+            conn, scopes=principal.areas, where=view.where, today=view.today
         )
-        items = [queue_item(r, principal, view.today).model_dump() for r in rows]
-        details = {"format": format, "rows": len(items), "filter": view.shown}
+        rows = sum(c["alerts"] for c in counts)
+        check_size(format, rows, request.app.state.settings.max_xlsx_rows)
+        details = {"format": format, "rows": rows, "filter": view.shown}
         area = view.where.area or (principal.areas[0] if len(principal.areas) == 1 else None)
         entry = audit.entry_of(principal, "alert.export", "queue", "alerts", area, **details)
         await audit.append(conn, [entry])
+    chunks = scoped_chunks(
+        request.app.state.pool,
+        principal,
+        lambda conn: whole_queue(conn, scopes=principal.areas, where=view.where),
+        lambda row: queue_item(row, principal, view.today).model_dump(),
+    )
     return download(
-        items,
+        chunks,
         columns=exports.ALERT_COLUMNS,
         principal=principal,
         at=at,

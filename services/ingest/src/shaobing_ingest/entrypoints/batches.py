@@ -20,17 +20,17 @@ from pydantic import BaseModel
 
 from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_runtime.access import Principal, Role
-from shaobing_runtime.http_auth import require
+from shaobing_runtime.body_caps import BodyTooLarge
 
 from ..adapters.batch_store import get_batch, record_progress, start_batch
 from ..domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
 from ..domain.intake import Outcome
 from ..domain.tables import ChangeRejected
 from .intake_flow import COUNTS, IntakeCounts, store_batch
+from .source_access import Feed, source_access
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
-Feed = Annotated[Principal, require(Role.FEED, Role.ADMIN)]
-Reader = Annotated[Principal, require(Role.FEED, Role.OPS, Role.ADMIN)]
+Reader = Annotated[Principal, source_access(Role.FEED, Role.OPS, Role.ADMIN)]
 CHUNK = 5000
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030"}
 
@@ -82,16 +82,22 @@ async def post_batch(
     encoding: Annotated[str | None, Query(pattern="^(?i)(utf-?8|gb18030)$")] = None,
     batch_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = None,
 ) -> BatchResult:
-    """Stream a CSV export in; bad rows are dead letters naming the row, the rest lands."""
+    """Stream a CSV export in; bad rows are dead letters naming the row, the rest lands. A file
+    beyond INGEST_MAX_CSV_BYTES is refused with 413, a line beyond INGEST_MAX_CSV_LINE_LENGTH
+    characters with 422; the chunks stored before stay, as after any error in the file."""
     batch_id = batch_id or uuid.uuid4().hex
     if not await start_batch(request.app.state.pool, batch_id, source.value):
         raise HTTPException(409, f"batch_id: {batch_id} was used before")
     result = BatchResult(batch_id=batch_id, rows_read=0)
     try:
         await _stream(request, source, _codec(request, encoding), result)
-    except (UnicodeDecodeError, BadHeader) as exc:
+    except (UnicodeDecodeError, BadHeader, LineTooLong) as exc:
         await _progress(request, result, "FAILED", str(exc))
-        raise HTTPException(400, f"body: {_describe(exc)}") from exc
+        status = 422 if isinstance(exc, LineTooLong) else 400
+        raise HTTPException(status, f"body: {_describe(exc)}") from exc
+    except BodyTooLarge as exc:  # past INGEST_MAX_CSV_BYTES: the chunks stored before stay
+        await _progress(request, result, "FAILED", exc.detail)
+        raise
     except BaseException:
         await _progress(request, result, "FAILED", "interrupted; see the ingest log")
         raise
@@ -113,7 +119,8 @@ async def batch_progress(
 async def _stream(request: Request, source: SourceSystem, codec: str, result: BatchResult) -> None:
     table, header = table_of(source), None
     chunk: list[tuple[int, str]] = []
-    async for lines in _lines(request, codec):
+    cap = request.app.state.settings.max_csv_line_length
+    async for lines in _lines(request, codec, cap):
         for number, line in lines:
             if header is None:
                 header = check_header(table, _header_fields(line))
@@ -158,18 +165,41 @@ async def _store_chunk(
     await _progress(request, result, "RUNNING")
 
 
-async def _lines(request: Request, codec: str) -> AsyncIterator[list[tuple[int, str]]]:
-    """(line number, text) of every non-empty line, decoded incrementally, a list per read."""
+class LineTooLong(ValueError):
+    """A line longer than INGEST_MAX_CSV_LINE_LENGTH: no row of an upstream table is, and a
+    file without line breaks would otherwise be held whole."""
+
+    def __init__(self, number: int, cap: int) -> None:
+        super().__init__(f"line {number} is longer than {cap} characters")
+
+
+async def _lines(request: Request, codec: str, cap: int) -> AsyncIterator[list[tuple[int, str]]]:
+    """(line number, text) of every non-empty line, decoded incrementally, a list per read;
+    LineTooLong, after the lines before it, for a line (complete or still arriving) longer
+    than `cap`."""
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     pending, number = "", 0
     async for data in request.stream():
         pending += decoder.decode(data)
         *lines, pending = pending.split("\n")
-        yield [(number + i, line.rstrip("\r")) for i, line in enumerate(lines, 1) if line.strip()]
+        too_long = _first_longer([*lines, pending], cap)
+        yield _numbered(lines[:too_long], number)
+        if too_long is not None:
+            raise LineTooLong(number + too_long + 1, cap)
         number += len(lines)
-    pending += decoder.decode(b"", final=True)
-    if pending.strip():
-        yield [(number + 1, pending.rstrip("\r"))]
+    yield _numbered([pending + decoder.decode(b"", final=True)], number)
+
+
+def _first_longer(lines: list[str], cap: int) -> int | None:
+    """The index of the first line longer than `cap`, if any."""
+    if max(map(len, lines)) <= cap:
+        return None
+    return next(i for i, line in enumerate(lines) if len(line) > cap)
+
+
+def _numbered(lines: list[str], number: int) -> list[tuple[int, str]]:
+    """The non-empty lines with their numbers, the first being number + 1."""
+    return [(number + i, line.rstrip("\r")) for i, line in enumerate(lines, 1) if line.strip()]
 
 
 def _fields(line: str, number: int) -> list[str]:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import faust
 import mode
 from faust.app.base import BootStrategy
+from faust.web.drivers.aiohttp import Web
 
 from shaobing_contracts.topics import Topic
 from shaobing_rules.files import RuleFiles
@@ -34,8 +35,18 @@ class _WebAndTimersOnly(BootStrategy):
     enable_kafka = False
 
 
+class _ShaobingPagesOnly(Web):
+    """faust's web server without faust's own pages (/router, /table, its index, statistics,
+    graph, performance): the port serves only what web.py registers."""
+
+    default_blueprints = production_blueprints = debug_blueprints = optional_blueprints = ()
+
+
 class _Matcher(faust.App):
     BootStrategy = _WebAndTimersOnly
+
+    def _new_web(self) -> Web:
+        return _ShaobingPagesOnly(self)
 
 
 app = _Matcher(
