@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shaobing_runtime.settings import CommonSettings
+from shaobing_runtime.settings import AuditSettings
 
 
-class IngestSettings(CommonSettings):
+class IngestSettings(AuditSettings):  # reads of dead letters are audited
     port: int = Field(8001, validation_alias="INGEST_PORT")
     # The caps of POST …/changes (a Debezium batch, parsed in memory) and …/batches (a CSV export,
     # streamed: the cap bounds a request, a line's cap the memory one row may take).

@@ -6,6 +6,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.datastructures import State
 
+from shaobing_runtime import audit
 from shaobing_runtime.kafka import client_options
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
@@ -17,6 +18,7 @@ from .entrypoints.intake_flow import follow_feeds
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
+    audit.use_keyring(settings.keyring())  # reads of dead letters are audited
     topics = parse_topic_map(settings.debezium_topics)
     background: tuple = (follow_feeds,)
     checks = {}
