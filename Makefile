@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit lint format schemas token bench demo clean
+.PHONY: run test unit faults soak lint format schemas token bench demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ test: $(STAMP) $(CHROMIUM) $(PROMETHEUS)  ## lint, unit, integration and browser
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q tests/unit
+
+# The fault-injection suite at length (make test runs it with 8-second faults).
+FAULT_SECONDS ?= 45
+faults: $(STAMP)  ## each dependency failing, each service killed, under a steady stream of changes
+	FAULT_SECONDS=$(FAULT_SECONDS) $(VENV)/bin/pytest -q tests/faults
+
+soak: $(STAMP)  ## 1,000 changes/s for 10 minutes through scheduled faults; results in docs/benchmarks.md
+	$(PY) -m shaobing_dev.soak $(SOAK_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,7 +11,8 @@ Debezium topics (the matcher's batched streams report their health the same way)
   the queue.
 - Anything wrong with the broker or the group (a commit refused after a rebalance, a broker
   gone) ends this consumer: a new one joins the group and reads on from the last commit (what
-  was stored but not committed comes again and is absorbed by its ids).
+  was stored but not committed comes again and is absorbed by its ids). A commit beyond a
+  partition's end means the broker lost its log: that partition is read from its beginning.
 
 `ConsumerHealth` says what readiness and the metrics need: assigned or not, failing since when
 and why, and when the consumer last made progress (a batch stored and committed, or a poll that
@@ -24,7 +25,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Gauge
 
@@ -77,12 +78,14 @@ class BatchConsumer:
         self,
         new_consumer: Callable[[], AIOKafkaConsumer],
         *,
+        topics: Sequence[str],
         group: str,
         handle: Handler,
         set_aside: SetAside,
         batch_size: int,
     ) -> None:
         self._new_consumer, self._handle, self._set_aside = new_consumer, handle, set_aside
+        self._topics = list(topics)
         self._batch_size = batch_size
         self.health = ConsumerHealth(group)
         self._lag = ConsumerLag(group)
@@ -92,6 +95,7 @@ class BatchConsumer:
         try:
             while True:
                 consumer = self._new_consumer()
+                consumer.subscribe(self._topics, listener=_FromALostLog(consumer))
                 try:
                     await consumer.start()
                     await self._consume(consumer)
@@ -140,3 +144,28 @@ class BatchConsumer:
                 pause = self.health.failed(exc)
                 log.warning("batch_store_retried", group=self.health.group, error=str(exc)[:300])
                 await asyncio.sleep(pause)
+
+
+class _FromALostLog(ConsumerRebalanceListener):
+    """A committed offset beyond a partition's end belongs to a log the broker lost (restarted
+    empty, refilled by replay): the partition is read from its beginning instead, lest what the
+    new log holds below that offset be skipped."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if not assigned:
+            return
+        ends = await self._consumer.end_offsets(list(assigned))
+        lost = []
+        for tp in assigned:
+            committed = await self._consumer.committed(tp)
+            if committed is not None and committed > ends[tp]:
+                lost.append(tp)
+        if lost:
+            log.warning("committed_beyond_the_log", partitions=sorted(map(str, lost)))
+            await self._consumer.seek_to_beginning(*lost)

@@ -44,6 +44,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "ALERTS_ESCALATION_SECONDS": "1",
             "API_PAYOUT_STALL_SECONDS": str(PAYOUT_STALL_SECONDS),
             "AUDIT_ANCHOR_SECONDS": "1",
+            # Not the development default: an api started as outside development shares it.
+            "AUDIT_CHAIN_KEY": "integration-tests-audit-chain-key-0123456789",
             "INGEST_MAX_CSV_BYTES": str(512 * 1024),  # test_least_privilege passes it
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),

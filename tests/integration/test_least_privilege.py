@@ -33,7 +33,7 @@ from .conftest import (
     post_changes,
     token,
 )
-from .test_payout_runs import _client, _run
+from .payouts import client_as, ready_run
 
 DEATH_HEADER = "certificate_no,id_number,date_of_death,source,recorded_at"
 MiB = 1024 * 1024
@@ -287,10 +287,10 @@ def approved_run(stack, api) -> tuple[dict, list[dict]]:
     paid = [enrolment(new_person(), area=area) for _ in range(30)]
     api.post("/v1/enrolments", json=paid).raise_for_status()
     with (
-        _client(stack, Role.PAYMENT_OFFICER, "officer-lp") as officer,
-        _client(stack, Role.SUPERVISOR, "supervisor-lp") as supervisor,
+        client_as(stack, Role.PAYMENT_OFFICER, "officer-lp") as officer,
+        client_as(stack, Role.SUPERVISOR, "supervisor-lp") as supervisor,
     ):
-        run = _run(officer, area)
+        run = ready_run(officer, area)
         approved = supervisor.post(
             f"/v1/payout-runs/{run['id']}/approval", json={"version": run["version"]}
         )
@@ -308,7 +308,7 @@ def _streamed(client: httpx.Client, url: str, **params: str) -> bytes:
 
 def test_the_payout_file_and_the_exceptions_stream(stack, approved_run):
     run, paid = approved_run
-    with _client(stack, Role.PAYMENT_OFFICER, "officer-lp") as officer:
+    with client_as(stack, Role.PAYMENT_OFFICER, "officer-lp") as officer:
         as_csv = _streamed(officer, f"/v1/payout-runs/{run['id']}/payout-file", format="csv")
         as_xlsx = _streamed(officer, f"/v1/payout-runs/{run['id']}/payout-file", format="xlsx")
         held = _streamed(officer, f"/v1/payout-runs/{run['id']}/exceptions", format="csv")

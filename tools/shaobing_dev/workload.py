@@ -17,7 +17,7 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -58,15 +58,24 @@ class Ledger:
 class Workload:
     """`rate` changes a second in ticks of `tick` seconds, from a background thread."""
 
-    def __init__(self, stack: Stack, *, rate: float = 20, seed: int = 1, tick: float = 0.2):
+    def __init__(
+        self,
+        stack: Stack,
+        *,
+        rate: float = 20,
+        seed: int = 1,
+        tick: float = 0.2,
+        numbers: Iterator[int] | None = None,
+    ):
         self.stack, self.rate, self.tick = stack, rate, tick
         self.ledger = Ledger()
         self._rng = random.Random(seed)
         self._seed = seed
-        self._numbers = itertools.count(1)
+        self._numbers = numbers or itertools.count(1)
         self._lsn = itertools.count(10_000_000_000 * seed, 300)
         self._stop = threading.Event()
         self._lock = threading.Lock()  # the ledger, between the stream and the checks
+        self._alive: list[str] = []  # enrolled recipients not yet dead
         self._thread = threading.Thread(target=self._run, daemon=True, name="workload")
         self._clients = {
             "api": httpx.Client(
@@ -114,9 +123,9 @@ class Workload:
         if enrolments:
             self._post("api", "/v1/enrolments", enrolments)
             with self._lock:
-                self.ledger.enrolled.update(
-                    (e["beneficiary_id"], e["enrolment_id"]) for e in enrolments
-                )
+                for e in enrolments:
+                    self.ledger.enrolled[e["beneficiary_id"]] = e["enrolment_id"]
+                    self._alive.append(e["beneficiary_id"])
         changes: dict[str, list[tuple[dict[str, Any], Callable[[], None]]]] = {}
         with self._lock:
             for kind in kinds:
@@ -147,10 +156,11 @@ class Workload:
             time.sleep(0.5)
 
     def _person(self, born: date) -> str:
-        n = next(self._numbers)
-        division = f"31{self._seed % 90 + 10:02d}{n // 250_000 % 90 + 10:02d}"
-        day = born + timedelta(days=n // 499 % 300)
-        return make_id_number(division, day, n % 499 * 2 + 1)
+        """A new ID number: n → (block, day, sequence) one to one, 13.5 million per seed."""
+        block, rest = divmod(next(self._numbers), 300 * 499)
+        division = f"31{self._seed % 90 + 10:02d}{block % 90 + 10:02d}"
+        day, sequence = divmod(rest, 499)
+        return make_id_number(division, born + timedelta(days=day), sequence * 2 + 1)
 
     def _new_enrolment(self) -> dict[str, Any]:
         person = self._person(date(1950, 1, 1))
@@ -167,8 +177,10 @@ class Workload:
         }
 
     def _living(self, k: int) -> list[str]:
-        alive = [p for p in self.ledger.enrolled if p not in self.ledger.dead]
-        return self._rng.sample(alive, k) if len(alive) >= k + 10 else []
+        """`k` recipients alive (none until there are a few more than that)."""
+        if len(self._alive) < k + 10:
+            return []
+        return [self._alive[i] for i in self._rng.sample(range(len(self._alive)), k)]
 
     def _change(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         return change_event(
@@ -176,8 +188,11 @@ class Workload:
         )
 
     def _die(self):
-        [person] = self._living(1) or [None]
-        return None if person is None else self._die_of(person)
+        if len(self._alive) < 11:
+            return None
+        at = self._rng.randrange(len(self._alive))  # taken out of the living: swap and pop
+        self._alive[at], self._alive[-1] = self._alive[-1], self._alive[at]
+        return self._die_of(self._alive.pop())
 
     def _die_of(self, person: str):
         self.ledger.dead[person] = ""  # not to die twice; the enrolment is set once accepted
@@ -364,17 +379,19 @@ async def changelog_keys(bootstrap: str) -> set[str]:
     return keys
 
 
+PROBE_SEED = 99  # the probes' people and enrolments: no workload of seeds 1-88 shares them
+_probes = itertools.count(1)  # one numbering for every probe of the process
+
+
 def probe_seconds(stack: Stack, *, timeout: float) -> float:
     """A new recipient enrolled and their death posted (each until answered 2xx): seconds until
     its alert is stored, or a number over `timeout` when it was not."""
     started = time.monotonic()
-    probe = Workload(stack, rate=0, seed=int(started * 1000) % 80 + 10)
+    probe = Workload(stack, rate=0, seed=PROBE_SEED, numbers=_probes)
     enrolment = probe._new_enrolment()
     person = enrolment["beneficiary_id"]
-    probe._stop.clear()
     probe._post("api", "/v1/enrolments", [enrolment])
     probe.ledger.enrolled[person] = enrolment["enrolment_id"]
-    probe.ledger.dead.clear()
     _, change, _ = probe._die_of(person)
     probe._post("ingest", "/v1/sources/death/changes", [change])
     while time.monotonic() - started <= timeout:

@@ -64,20 +64,19 @@ class AlertConsumer:
 
         def new_consumer() -> AIOKafkaConsumer:
             return AIOKafkaConsumer(
-                Topic.ALERTS,
-                Topic.NOTIFICATIONS,
-                Topic.DEAD_LETTERS,
                 bootstrap_servers=bootstrap,
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=1_000,
+                metadata_max_age_ms=10_000,  # a topic created later is seen within seconds
                 **(options or {}),
             )
 
         self.loop = BatchConsumer(
             new_consumer,
+            topics=(Topic.ALERTS, Topic.NOTIFICATIONS, Topic.DEAD_LETTERS),
             group=group,
             handle=self._store,
             set_aside=self._set_aside,

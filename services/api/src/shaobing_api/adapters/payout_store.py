@@ -236,12 +236,16 @@ def _still_running(status: str) -> None:
 
 
 async def finish_run(conn: asyncpg.Connection, run_id: UUID) -> None:
-    """READY, with its totals and what changed since the previous run of the month."""
+    """READY, with its totals and what changed since the previous run of the month; its total is
+    what it checked (the count at its start was the progress bar's: enrolments enrolled while it
+    ran are in it when their slice came after them)."""
     async with conn.transaction():
         _still_running(
             await conn.execute(
                 """update payout_runs set status = 'READY', finished_at = clock_timestamp(),
-                          totals = $2, changes = $3 where id = $1 and status = 'RUNNING'""",
+                          totals = $2, changes = $3,
+                          rows_total = (select count(*) from payout_run_items where run_id = $1)
+                   where id = $1 and status = 'RUNNING'""",
                 run_id,
                 await totals(conn, run_id),
                 await change_counts(conn, run_id),

@@ -55,12 +55,12 @@ def reader(
 
     def new_consumer() -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            *topics,
             bootstrap_servers=bootstrap,
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
+            metadata_max_age_ms=10_000,  # a topic created later is seen within seconds
             **(options or {}),
         )
 
@@ -85,7 +85,12 @@ def reader(
             await store_dead_letters(conn, [letter])
 
     return BatchConsumer(
-        new_consumer, group=group, handle=handle, set_aside=set_aside, batch_size=2000
+        new_consumer,
+        topics=list(topics),
+        group=group,
+        handle=handle,
+        set_aside=set_aside,
+        batch_size=2000,
     )
 
 

@@ -43,6 +43,7 @@ from ..domain.batch import Record
 log = structlog.get_logger()
 MAX_RECORDS = 10_000  # per batch, all partitions together: a few seconds of matching at most
 RECOVERY_ALLOWANCE_MS = 15 * 60_000  # longest a recovery may keep the worker from polling
+METADATA_MAX_AGE_MS = 10_000
 REWRITE_CHUNK = 500  # states written again at once, between two batches
 Batch = dict[TopicPartition, list]
 Stored = Callable[[list[bytes]], list[bytes | None]]  # one multi-get of a partition's states
@@ -85,6 +86,9 @@ class BatchedStream:
             # Partitions are recovered inside the assignment callback, where nothing polls: a
             # worker without local state reads 10⁷ states in about 4 minutes (45,000 a second).
             max_poll_interval_ms=RECOVERY_ALLOWANCE_MS,
+            # A topic created after the group joined (a broker that lost its log, refilled) is
+            # seen within seconds, not aiokafka's default 5 minutes.
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
         )
         self._consumer.subscribe(list(self.topics), listener=_Rebalance(self))
         await self._consumer.start()
@@ -214,8 +218,9 @@ class BatchedStream:
         letter = letter_of(record, reason_of(exc))
         await self._outbox.add(Topic.DEAD_LETTERS, record.topic.encode(), letter)
 
-    async def recover(self, partitions: set[int]) -> None:
-        """The states of newly assigned partitions, brought up to the changelog's end."""
+    async def recover(self, partitions: set[int]) -> set[int]:
+        """The states of newly assigned partitions, brought up to the changelog's end; returns
+        the partitions whose changelog the broker lost (their states are written again)."""
         reader = self._new_consumer(group_id=None)
         await reader.start()
         try:
@@ -231,6 +236,7 @@ class BatchedStream:
                 records=applied,
                 s=seconds,
             )
+            return behind
         finally:
             await reader.stop()
 
@@ -326,9 +332,13 @@ class _Rebalance(ConsumerRebalanceListener):
         async with self._stream._lock:
             while True:
                 try:
-                    await self._stream.recover({tp.partition for tp in assigned})
+                    lost = await self._stream.recover({tp.partition for tp in assigned})
                     break
                 except Exception:
                     log.exception("states_not_recovered", changelog=self._stream.changelog)
                     await asyncio.sleep(1)
+            if lost:  # whatever offsets the group or a failed batch held belong to the old log
+                await self._stream._consumer.seek_to_beginning(
+                    *(tp for tp in assigned if tp.partition in lost)
+                )
             self._stream.ready = bool(assigned)  # a worker without partitions is not ready
