@@ -28,18 +28,33 @@ class Consumed(Protocol):
     value: bytes | None
 
 
+# The most of a message's value a dead letter carries: even written as JSON escapes (6 bytes a
+# byte at worst) the letter stays well below the 1 MiB a Kafka record may have by default, so a
+# huge message's letter cannot fail the batch it is sent with.
+RAW_KEPT = 64 << 10
+
+
 def letter_of(message: Consumed, reason: str) -> bytes:
     """The message's dead letter, encoded; its id is deterministic in the message's position,
     so a re-sent letter is stored once."""
     topic, offset = message.topic, message.offset
+    where = f"{topic}/{message.partition}/{offset}"
     letter = DeadLetter(
-        id=uuid.uuid5(uuid.NAMESPACE_URL, f"{topic}/{message.partition}/{offset}"),
+        id=uuid.uuid5(uuid.NAMESPACE_URL, where),
         service="matcher",
         source=topic,
         item=offset,
         field=None,
         reason=reason[:2000],
-        raw=(message.value or b"").decode("utf-8", "replace")[:100_000],
+        raw=_raw(message.value or b"", where),
         received_at=datetime.now(UTC),
     )
     return encode(letter)
+
+
+def _raw(value: bytes, where: str) -> str:
+    """The value as text, cut at RAW_KEPT bytes with a note saying where the whole stays."""
+    text = value[:RAW_KEPT].decode("utf-8", "replace")
+    if len(value) <= RAW_KEPT:
+        return text
+    return f"{text}\n[cut: the first {RAW_KEPT} of {len(value)} bytes; the whole is at {where}]"
