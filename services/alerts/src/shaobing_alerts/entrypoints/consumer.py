@@ -13,22 +13,22 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from shaobing_contracts.alert import AlertRaised
-from shaobing_contracts.codec import decode, decode_alert_message
+from shaobing_contracts.codec import decode, decode_alert_message, decode_notification_message
 from shaobing_contracts.dead_letter import DeadLetter
-from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.dead_letters import keep_dead_letters
 from shaobing_runtime.kafka import header
 from shaobing_runtime.lag import ConsumerLag
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
-from ..adapters.notification_store import store_notifications
+from ..adapters.notification_store import Kept, keep_notifications
 from ..domain.batch import settle
 
 log = structlog.get_logger()
 STORED = Counter(
     "shaobing_alerts_stored_total",
-    "Messages by what they did: new, duplicate, restored, withdrawn (alerts); notification (new)",
+    "Messages by what they did: new, duplicate, restored, withdrawn (alerts); notification,"
+    " notification_restored, notification_withdrawn",
     ["outcome"],
 )
 REJECTED = Counter("shaobing_alerts_rejected_messages_total", "alerts.v1 messages not decodable")
@@ -90,7 +90,7 @@ class AlertConsumer:
         for message in messages:
             try:
                 if message.topic == Topic.NOTIFICATIONS:
-                    notifications.append(decode(NotificationRaised, message.value))
+                    notifications.append(decode_notification_message(message.value))
                     continue
                 if message.topic == Topic.DEAD_LETTERS:  # ingest's are kept already: not doubled
                     letters.append(decode(DeadLetter, message.value))
@@ -114,10 +114,11 @@ class AlertConsumer:
             new = await store_alerts(conn, alerts, [cid for _, cid in raised])
             restored = await restore_alerts(conn, [a.id for a in alerts])
             gone = await withdraw_alerts(conn, withdrawn)
-            STORED.labels("notification").inc(await store_notifications(conn, notifications))
+            kept = await keep_notifications(conn, notifications)
             await keep_rejected(conn, rejected)
             await keep_dead_letters(conn, letters)
         self._count(alerts, new, restored, gone)
+        _count_notifications(kept)
 
     def _count(self, alerts: list[AlertRaised], new: set, restored: int, gone: int) -> None:
         STORED.labels("new").inc(len(new))
@@ -133,6 +134,12 @@ class AlertConsumer:
                 SOURCE_TO_ALERT.observe(max(0.0, now - recorded.timestamp()))
         if new or restored or gone:
             log.info("alerts_stored", new=len(new), restored=restored, withdrawn=gone)
+
+
+def _count_notifications(kept: Kept) -> None:
+    STORED.labels("notification").inc(kept.new)
+    STORED.labels("notification_restored").inc(kept.restored)
+    STORED.labels("notification_withdrawn").inc(kept.withdrawn)
 
 
 async def run_forever(consumer: AlertConsumer) -> None:
