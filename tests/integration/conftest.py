@@ -78,11 +78,16 @@ def new_person(born: date = date(1941, 5, 17)) -> str:
 
 
 def enrolment(
-    person: str, *, members: list[str] | None = None, area: str = COMMUNITY, status: str = "ACTIVE"
+    person: str,
+    *,
+    members: list[str] | None = None,
+    area: str = COMMUNITY,
+    status: str = "ACTIVE",
+    program: str = "DIBAO",
 ) -> dict:
     return {
         "enrolment_id": f"T-{person[-8:]}-{next(_people)}",
-        "program": "DIBAO",
+        "program": program,
         "beneficiary_id": person,
         "household_members": [person, *(members or [])],
         "monthly_amount": "1510.00",

@@ -114,18 +114,16 @@ def _notifications(api, **filters) -> list[dict]:
     return response.json()["items"]
 
 
+def _offered(api, person: str, **filters) -> list[dict]:
+    """The person's old-age allowance notifications (live ones unless filtered by status)."""
+    found = _notifications(api, benefit="GAOLING", **filters)
+    return [n for n in found if n["id_number"] == mask_id_number(person)]
+
+
 def _registered_and_offered(api, ingest, person: str) -> list[dict]:
     """Register the person; their old-age allowance notifications, once the api has them."""
     post_changes(ingest, "hukou", [change_of("hukou.population", _registered_row(person))])
-
-    def offered() -> list[dict]:
-        return [
-            n
-            for n in _notifications(api, benefit="GAOLING")
-            if n["id_number"] == mask_id_number(person)
-        ]
-
-    return eventually(offered)
+    return eventually(lambda: _offered(api, person))
 
 
 def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, ingest):
@@ -138,6 +136,21 @@ def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, i
         "NEW",
     )
     assert "高龄津贴" in notification["explanation"]["zh_cn"]
+
+
+def test_someone_of_85_registered_just_before_their_gaoling_enrolment_is_not_left_to_be_told(
+    api, ingest
+):
+    person = new_person(date(1941, 3, 3))  # 85
+    [told] = _registered_and_offered(api, ingest, person)  # the registration came first
+
+    enrolled = enrolment(person, program="GAOLING")
+    api.post("/v1/enrolments", json=enrolled).raise_for_status()
+
+    eventually(lambda: not _offered(api, person))  # nobody is to tell them any more
+    [withdrawn] = _offered(api, person, status="WITHDRAWN")
+    assert withdrawn["id"] == told["id"] and withdrawn["withdrawn_at"]
+    assert "不再" in withdrawn["withdrawal"]["zh_cn"] and withdrawn["withdrawal"]["en"]
 
 
 def test_the_daily_tick_runs_on_demand_for_ops_only(stack, api, ingest):

@@ -101,6 +101,13 @@ class AlertRef(msgspec.Struct, kw_only=True):
     fact_key: str
 
 
+class NoticeRef(msgspec.Struct, kw_only=True):
+    """A notification sent for this person's state: enough to withdraw it (or withdraw it again)."""
+
+    policy_id: str
+    id_number: str  # the person it was to contact
+
+
 _MARRYING = ("MARRIAGE", "REMARRIAGE")  # kinds after which the person is married
 
 
@@ -120,6 +127,8 @@ class PersonState(msgspec.Struct, kw_only=True):
     notified: list[str] = []
     # the spouse's ID number → the evidence of their death, as told with it
     spouse_death_evidence: dict[str, list[EvidenceJson]] = {}
+    # notification id → a notification sent, then withdrawn when a change of facts ended it
+    notices_withdrawn: dict[str, NoticeRef] = {}
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""
