@@ -1,7 +1,10 @@
 """Folding one event into a person's state: the latest facts of each source, and enrolments.
 
 Events of one source arrive for a person in the order they happened upstream (one partition per
-person); sources interleave in any order, which the rules do not depend on.
+person); sources interleave in any order, which the rules do not depend on. A replay of a time
+window publishes older events again after newer ones: each fact keeps its newest version
+(`person.Version`), and a retraction leaves its version behind (`retracted`), so an older event
+folded after a newer one of the same fact changes nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from .person import (
     PersonState,
     RegistrationFact,
     SocialFact,
+    Version,
+    lsn_number,
+    older,
+    version_of,
 )
 
 _BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at"}
@@ -77,11 +84,47 @@ def fold(state: PersonState, event: AnyPersonEvent) -> PersonState:
         return _spouse_death(state, event)
     if isinstance(event, MarriageRegistered | MarriageRetracted):
         return _marriage(state, event)
-    if isinstance(event, PersonRegistered | PersonMoved | PersonMovedOut | RegistrationCancelled):
-        return replace(state, registration=_registration(state, event))
-    if isinstance(event, HouseholdChanged):
-        return _household(state, event)
-    return replace(state, social=_social(state.social, event))
+    if isinstance(event, _HUKOU):
+        return _hukou(state, event)
+    return _with_social(state, event)
+
+
+_HUKOU = (PersonRegistered, PersonMoved, PersonMovedOut, RegistrationCancelled, HouseholdChanged)
+
+
+def _version(event: SourceEvent) -> Version:
+    provenance = event.provenance
+    return provenance.ingested_at, lsn_number(provenance.position.lsn)
+
+
+def _outdated(event: SourceEvent, evidence: EvidenceJson | None) -> bool:
+    """Whether the fact the evidence records is newer than the event (a replayed older one)."""
+    return evidence is not None and older(_version(event), version_of(evidence))
+
+
+def _superseded(
+    state: PersonState, key: str, evidence: EvidenceJson | None, version: Version
+) -> bool:
+    """Whether the state knows a newer version of the fact `key`: the fact itself, or its
+    retraction."""
+    if evidence is not None:
+        return older(version, version_of(evidence))
+    retraction = state.retracted.get(key)
+    return retraction is not None and older(version, retraction)
+
+
+def _retracted(state: PersonState, key: str, version: Version) -> dict[str, Version]:
+    """The state's retractions with this one."""
+    retracted = {k: v for k, v in state.retracted.items() if k != key}
+    retracted[key] = version
+    return retracted
+
+
+def _revived(state: PersonState, key: str) -> dict[str, Version]:
+    """The state's retractions without `key`, registered again since."""
+    if key not in state.retracted:
+        return state.retracted
+    return {k: v for k, v in state.retracted.items() if k != key}
 
 
 def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
@@ -99,16 +142,21 @@ def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
 
 
 def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> PersonState:
-    deaths = {k: v for k, v in state.deaths.items() if k != event.certificate_no}
-    if isinstance(event, DeathRegistered):
-        deaths[event.certificate_no] = DeathFact(
-            certificate_no=event.certificate_no,
-            date_of_death=event.date_of_death,
-            death_source=event.death_source.value,
-            recorded_at=event.recorded_at,
-            evidence=evidence_of(event),
-        )
-    return replace(state, deaths=deaths)
+    certificate, version = event.certificate_no, _version(event)
+    key, known = f"death:{certificate}", state.deaths.get(certificate)
+    if _superseded(state, key, known.evidence if known else None, version):
+        return state
+    deaths = {k: v for k, v in state.deaths.items() if k != certificate}
+    if isinstance(event, DeathRetracted):
+        return replace(state, deaths=deaths, retracted=_retracted(state, key, version))
+    deaths[certificate] = DeathFact(
+        certificate_no=certificate,
+        date_of_death=event.date_of_death,
+        death_source=event.death_source.value,
+        recorded_at=event.recorded_at,
+        evidence=evidence_of(event),
+    )
+    return replace(state, deaths=deaths, retracted=_revived(state, key))
 
 
 def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
@@ -123,17 +171,30 @@ def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
 
 
 def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:
-    marriages = {k: v for k, v in state.marriages.items() if k != event.registration_no}
-    if isinstance(event, MarriageRegistered):
-        marriages[event.registration_no] = MarriageFact(
-            registration_no=event.registration_no,
-            kind=event.kind.value,
-            spouse_id=event.spouse_id,
-            registered_on=event.registered_on,
-            recorded_at=event.recorded_at,
-            evidence=evidence_of(event),
-        )
-    return replace(state, marriages=marriages)
+    number, version = event.registration_no, _version(event)
+    key, known = f"marriage:{number}", state.marriages.get(number)
+    if _superseded(state, key, known.evidence if known else None, version):
+        return state
+    marriages = {k: v for k, v in state.marriages.items() if k != number}
+    if isinstance(event, MarriageRetracted):
+        return replace(state, marriages=marriages, retracted=_retracted(state, key, version))
+    marriages[number] = MarriageFact(
+        registration_no=number,
+        kind=event.kind.value,
+        spouse_id=event.spouse_id,
+        registered_on=event.registered_on,
+        recorded_at=event.recorded_at,
+        evidence=evidence_of(event),
+    )
+    return replace(state, marriages=marriages, retracted=_revived(state, key))
+
+
+def _hukou(state: PersonState, event: SourceEvent) -> PersonState:
+    if state.registration is not None and _outdated(event, state.registration.evidence):
+        return state
+    if isinstance(event, HouseholdChanged):
+        return _household(state, event)
+    return replace(state, registration=_registration(state, event))
 
 
 def _registration(state: PersonState, event: SourceEvent) -> RegistrationFact:
@@ -165,8 +226,16 @@ def _household(state: PersonState, event: HouseholdChanged) -> PersonState:
     return replace(state, registration=registration)
 
 
-def _social(previous: SocialFact | None, event: SourceEvent) -> SocialFact:
+def _with_social(state: PersonState, event: SourceEvent) -> PersonState:
     changes, aspect = _social_changes(event)
+    if state.social is not None and _outdated(event, state.social.evidence.get(aspect)):
+        return state
+    return replace(state, social=_social(state.social, event, changes, aspect))
+
+
+def _social(
+    previous: SocialFact | None, event: SourceEvent, changes: dict[str, Any], aspect: str
+) -> SocialFact:
     base = previous or SocialFact(occurred_on=event.occurred_on, recorded_at=event.recorded_at)
     evidence = {**base.evidence, aspect: evidence_of(event)}
     return replace(

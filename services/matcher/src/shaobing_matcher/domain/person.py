@@ -44,6 +44,49 @@ def ingested_at(evidence: EvidenceJson) -> datetime:
     return _SOURCED.decode(evidence).provenance.ingested_at
 
 
+# A fact's version: when ingest accepted its event, then its source position (LSN) if it has
+# one. Ingest derives a row's events against the last row it accepted for that key, so for one
+# fact its order of intake is the order of what Shaobing knows; the LSN orders the events of one
+# intake (one Debezium batch). LSNs alone would not do: CSV rows have none, a snapshot's rows
+# share one, and a new upstream database starts them again.
+Version = tuple[datetime, int | None]
+
+
+class _Position(msgspec.Struct):
+    lsn: str | None = None
+
+
+class _Placed(msgspec.Struct):
+    ingested_at: datetime
+    position: _Position
+
+
+class _PlacedEvidence(msgspec.Struct):
+    provenance: _Placed
+
+
+_PLACED = msgspec.json.Decoder(_PlacedEvidence)
+
+
+def version_of(evidence: EvidenceJson) -> Version:
+    """The version of the fact the evidence records (read without decoding the rest)."""
+    provenance = _PLACED.decode(evidence).provenance
+    return provenance.ingested_at, lsn_number(provenance.position.lsn)
+
+
+def lsn_number(lsn: str | None) -> int | None:
+    return int(lsn) if lsn and lsn.isdigit() else None
+
+
+def older(version: Version, than: Version) -> bool:
+    """Whether a fact of `version` is older than one of `than` (an LSN decides only within one
+    intake, and only when both have one)."""
+    (at, lsn), (then, then_lsn) = version, than
+    if at != then:
+        return at < then
+    return lsn is not None and then_lsn is not None and lsn < then_lsn
+
+
 class DeathFact(msgspec.Struct, kw_only=True):
     certificate_no: str
     date_of_death: date
@@ -129,6 +172,9 @@ class PersonState(msgspec.Struct, kw_only=True):
     spouse_death_evidence: dict[str, list[EvidenceJson]] = {}
     # notification id → a notification sent, then withdrawn when a change of facts ended it
     notices_withdrawn: dict[str, NoticeRef] = {}
+    # fact key (death:<certificate>, marriage:<registration>) → the version of its retraction:
+    # an older registration replayed after it does not bring the fact back
+    retracted: dict[str, Version] = {}
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""
