@@ -5,6 +5,11 @@ person); sources interleave in any order, which the rules do not depend on. A re
 window publishes older events again after newer ones: each fact keeps its newest version
 (`person.Version`), and a retraction leaves its version behind (`retracted`), so an older event
 folded after a newer one of the same fact changes nothing.
+
+A state keeps at most MOST_KEPT facts of each kind: one ID number on thousands of records (bad
+data upstream) would otherwise grow a state past what a changelog record may hold and make every
+evaluation of that person slower. A new fact over the cap is ignored, and the first one is
+noted in `capped` (the batch dead-letters it, once).
 """
 
 from __future__ import annotations
@@ -54,6 +59,26 @@ from .person import (
 
 _BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at"}
 _JSON = msgspec.json.Encoder()
+# Facts of one kind a state keeps: far more than any person has (a few marriage registrations,
+# death certificates, enrolments), few enough that a state stays far below a changelog record's
+# 1 MiB and an evaluation over them stays in milliseconds.
+MOST_KEPT = 32
+_KINDS = {
+    "deaths": "death registrations",
+    "marriages": "marriage registrations",
+    "enrolments": "enrolments",
+    "spouse_deaths": "spouses' deaths",
+}
+
+
+class FactsCapped(Exception):
+    """A person's state holds MOST_KEPT facts of a kind: a new one is ignored (data quality)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            f"{MOST_KEPT} {_KINDS[kind]} are the most a person's state keeps: this one and any "
+            "later new one are ignored (data quality: too many records on one ID number)"
+        )
 
 
 def evidence_of(event: SourceEvent) -> EvidenceJson:
@@ -114,9 +139,12 @@ def _superseded(
 
 
 def _retracted(state: PersonState, key: str, version: Version) -> dict[str, Version]:
-    """The state's retractions with this one."""
+    """The state's retractions with this one (the newest MOST_KEPT: a tombstone dropped only
+    weakens the guard against a replay of something retracted long ago)."""
     retracted = {k: v for k, v in state.retracted.items() if k != key}
     retracted[key] = version
+    if len(retracted) > MOST_KEPT:
+        del retracted[min(retracted, key=lambda k: retracted[k][0])]
     return retracted
 
 
@@ -127,11 +155,18 @@ def _revived(state: PersonState, key: str) -> dict[str, Version]:
     return {k: v for k, v in state.retracted.items() if k != key}
 
 
+def _capped(state: PersonState, kind: str) -> PersonState:
+    """The state unchanged but for noting, the first time, that `kind` reached MOST_KEPT."""
+    return state if kind in state.capped else replace(state, capped=[*state.capped, kind])
+
+
 def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
     enrolments = dict(state.enrolments)
     key = event.enrolment.enrolment_id
     if event.role is None:
         enrolments.pop(key, None)
+    elif key not in enrolments and len(enrolments) >= MOST_KEPT:
+        return _capped(state, "enrolments")
     else:
         known = enrolments.get(key)
         first = min(known.first_recorded_at, event.recorded_at) if known else event.recorded_at
@@ -149,6 +184,8 @@ def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> Perso
     deaths = {k: v for k, v in state.deaths.items() if k != certificate}
     if isinstance(event, DeathRetracted):
         return replace(state, deaths=deaths, retracted=_retracted(state, key, version))
+    if known is None and len(deaths) >= MOST_KEPT:
+        return _capped(state, "deaths")
     deaths[certificate] = DeathFact(
         certificate_no=certificate,
         date_of_death=event.date_of_death,
@@ -161,6 +198,9 @@ def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> Perso
 
 def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
     spouse = event.spouse_id
+    known = spouse in state.spouse_deaths
+    if not known and event.date_of_death is not None and len(state.spouse_deaths) >= MOST_KEPT:
+        return _capped(state, "spouse_deaths")
     deaths = {k: v for k, v in state.spouse_deaths.items() if k != spouse}
     evidence = {k: v for k, v in state.spouse_death_evidence.items() if k != spouse}
     if event.date_of_death is not None:
@@ -178,6 +218,8 @@ def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted)
     marriages = {k: v for k, v in state.marriages.items() if k != number}
     if isinstance(event, MarriageRetracted):
         return replace(state, marriages=marriages, retracted=_retracted(state, key, version))
+    if known is None and len(marriages) >= MOST_KEPT:
+        return _capped(state, "marriages")
     marriages[number] = MarriageFact(
         registration_no=number,
         kind=event.kind.value,

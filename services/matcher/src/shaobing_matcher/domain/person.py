@@ -175,6 +175,8 @@ class PersonState(msgspec.Struct, kw_only=True):
     # fact key (death:<certificate>, marriage:<registration>) → the version of its retraction:
     # an older registration replayed after it does not bring the fact back
     retracted: dict[str, Version] = {}
+    # the kinds of fact (deaths, marriages, enrolments, spouse_deaths) that reached MOST_KEPT
+    capped: list[str] = []
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""
