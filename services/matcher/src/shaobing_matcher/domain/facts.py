@@ -3,7 +3,7 @@
 Events of one source arrive for a person in the order they happened upstream (one partition per
 person); sources interleave in any order, which the rules do not depend on. A replay of a time
 window publishes older events again after newer ones: each fact keeps its newest version
-(`person.Version`), and a retraction leaves its version behind (`retracted`), so an older event
+(`versions.py`), and a retraction leaves its version behind (`retracted`), so an older event
 folded after a newer one of the same fact changes nothing.
 
 A state keeps at most MOST_KEPT facts of each kind: one ID number on thousands of records (bad
@@ -51,11 +51,8 @@ from .person import (
     PersonState,
     RegistrationFact,
     SocialFact,
-    Version,
-    lsn_number,
-    older,
-    version_of,
 )
+from .versions import event_version, outdated, superseded, with_retraction, without_retraction
 
 _BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at"}
 _JSON = msgspec.json.Encoder()
@@ -117,44 +114,6 @@ def fold(state: PersonState, event: AnyPersonEvent) -> PersonState:
 _HUKOU = (PersonRegistered, PersonMoved, PersonMovedOut, RegistrationCancelled, HouseholdChanged)
 
 
-def _version(event: SourceEvent) -> Version:
-    provenance = event.provenance
-    return provenance.ingested_at, lsn_number(provenance.position.lsn)
-
-
-def _outdated(event: SourceEvent, evidence: EvidenceJson | None) -> bool:
-    """Whether the fact the evidence records is newer than the event (a replayed older one)."""
-    return evidence is not None and older(_version(event), version_of(evidence))
-
-
-def _superseded(
-    state: PersonState, key: str, evidence: EvidenceJson | None, version: Version
-) -> bool:
-    """Whether the state knows a newer version of the fact `key`: the fact itself, or its
-    retraction."""
-    if evidence is not None:
-        return older(version, version_of(evidence))
-    retraction = state.retracted.get(key)
-    return retraction is not None and older(version, retraction)
-
-
-def _retracted(state: PersonState, key: str, version: Version) -> dict[str, Version]:
-    """The state's retractions with this one (the newest MOST_KEPT: a tombstone dropped only
-    weakens the guard against a replay of something retracted long ago)."""
-    retracted = {k: v for k, v in state.retracted.items() if k != key}
-    retracted[key] = version
-    if len(retracted) > MOST_KEPT:
-        del retracted[min(retracted, key=lambda k: retracted[k][0])]
-    return retracted
-
-
-def _revived(state: PersonState, key: str) -> dict[str, Version]:
-    """The state's retractions without `key`, registered again since."""
-    if key not in state.retracted:
-        return state.retracted
-    return {k: v for k, v in state.retracted.items() if k != key}
-
-
 def _capped(state: PersonState, kind: str) -> PersonState:
     """The state unchanged but for noting, the first time, that `kind` reached MOST_KEPT."""
     return state if kind in state.capped else replace(state, capped=[*state.capped, kind])
@@ -177,23 +136,44 @@ def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
 
 
 def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> PersonState:
-    certificate, version = event.certificate_no, _version(event)
-    key, known = f"death:{certificate}", state.deaths.get(certificate)
-    if _superseded(state, key, known.evidence if known else None, version):
-        return state
-    deaths = {k: v for k, v in state.deaths.items() if k != certificate}
+    number = event.certificate_no
     if isinstance(event, DeathRetracted):
-        return replace(state, deaths=deaths, retracted=_retracted(state, key, version))
-    if known is None and len(deaths) >= MOST_KEPT:
-        return _capped(state, "deaths")
-    deaths[certificate] = DeathFact(
-        certificate_no=certificate,
+        return _numbered(state, "deaths", number, event, None)
+    fact = DeathFact(
+        certificate_no=number,
         date_of_death=event.date_of_death,
         death_source=event.death_source.value,
         recorded_at=event.recorded_at,
         evidence=evidence_of(event),
     )
-    return replace(state, deaths=deaths, retracted=_revived(state, key))
+    return _numbered(state, "deaths", number, event, fact)
+
+
+def _numbered(
+    state: PersonState,
+    kind: str,
+    number: str,
+    event: SourceEvent,
+    fact: DeathFact | MarriageFact | None,
+) -> PersonState:
+    """A registration of `kind` (deaths, marriages) by its number: `fact` registered, or None:
+    retracted; nothing if the state knows a newer version of it; not kept over the cap."""
+    registered: dict[str, Any] = getattr(state, kind)
+    key, known = f"{_TOMBSTONES[kind]}:{number}", registered.get(number)
+    version = event_version(event)
+    if superseded(state.retracted, key, known.evidence if known else None, version):
+        return state
+    kept = {k: v for k, v in registered.items() if k != number}
+    if fact is None:
+        retracted = with_retraction(state.retracted, key, version, MOST_KEPT)
+        return replace(state, **{kind: kept}, retracted=retracted)
+    if known is None and len(kept) >= MOST_KEPT:
+        return _capped(state, kind)
+    kept[number] = fact
+    return replace(state, **{kind: kept}, retracted=without_retraction(state.retracted, key))
+
+
+_TOMBSTONES = {"deaths": "death", "marriages": "marriage"}
 
 
 def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
@@ -211,16 +191,10 @@ def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
 
 
 def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:
-    number, version = event.registration_no, _version(event)
-    key, known = f"marriage:{number}", state.marriages.get(number)
-    if _superseded(state, key, known.evidence if known else None, version):
-        return state
-    marriages = {k: v for k, v in state.marriages.items() if k != number}
+    number = event.registration_no
     if isinstance(event, MarriageRetracted):
-        return replace(state, marriages=marriages, retracted=_retracted(state, key, version))
-    if known is None and len(marriages) >= MOST_KEPT:
-        return _capped(state, "marriages")
-    marriages[number] = MarriageFact(
+        return _numbered(state, "marriages", number, event, None)
+    fact = MarriageFact(
         registration_no=number,
         kind=event.kind.value,
         spouse_id=event.spouse_id,
@@ -228,11 +202,11 @@ def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted)
         recorded_at=event.recorded_at,
         evidence=evidence_of(event),
     )
-    return replace(state, marriages=marriages, retracted=_revived(state, key))
+    return _numbered(state, "marriages", number, event, fact)
 
 
 def _hukou(state: PersonState, event: SourceEvent) -> PersonState:
-    if state.registration is not None and _outdated(event, state.registration.evidence):
+    if state.registration is not None and outdated(event, state.registration.evidence):
         return state
     if isinstance(event, HouseholdChanged):
         return _household(state, event)
@@ -270,7 +244,7 @@ def _household(state: PersonState, event: HouseholdChanged) -> PersonState:
 
 def _with_social(state: PersonState, event: SourceEvent) -> PersonState:
     changes, aspect = _social_changes(event)
-    if state.social is not None and _outdated(event, state.social.evidence.get(aspect)):
+    if state.social is not None and outdated(event, state.social.evidence.get(aspect)):
         return state
     return replace(state, social=_social(state.social, event, changes, aspect))
 

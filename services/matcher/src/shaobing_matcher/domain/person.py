@@ -20,6 +20,8 @@ import msgspec
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.enrolment import EnrolmentFacts, MemberRole
 
+from .versions import Version
+
 EvidenceJson = msgspec.Raw  # a contract Evidence as JSON (shaobing_contracts.codec.encode)
 
 
@@ -42,49 +44,6 @@ _SOURCED = msgspec.json.Decoder(_Sourced)
 def ingested_at(evidence: EvidenceJson) -> datetime:
     """When Shaobing ingested the evidence's event (read without decoding the rest)."""
     return _SOURCED.decode(evidence).provenance.ingested_at
-
-
-# A fact's version: when ingest accepted its event, then its source position (LSN) if it has
-# one. Ingest derives a row's events against the last row it accepted for that key, so for one
-# fact its order of intake is the order of what Shaobing knows; the LSN orders the events of one
-# intake (one Debezium batch). LSNs alone would not do: CSV rows have none, a snapshot's rows
-# share one, and a new upstream database starts them again.
-Version = tuple[datetime, int | None]
-
-
-class _Position(msgspec.Struct):
-    lsn: str | None = None
-
-
-class _Placed(msgspec.Struct):
-    ingested_at: datetime
-    position: _Position
-
-
-class _PlacedEvidence(msgspec.Struct):
-    provenance: _Placed
-
-
-_PLACED = msgspec.json.Decoder(_PlacedEvidence)
-
-
-def version_of(evidence: EvidenceJson) -> Version:
-    """The version of the fact the evidence records (read without decoding the rest)."""
-    provenance = _PLACED.decode(evidence).provenance
-    return provenance.ingested_at, lsn_number(provenance.position.lsn)
-
-
-def lsn_number(lsn: str | None) -> int | None:
-    return int(lsn) if lsn and lsn.isdigit() else None
-
-
-def older(version: Version, than: Version) -> bool:
-    """Whether a fact of `version` is older than one of `than` (an LSN decides only within one
-    intake, and only when both have one)."""
-    (at, lsn), (then, then_lsn) = version, than
-    if at != then:
-        return at < then
-    return lsn is not None and then_lsn is not None and lsn < then_lsn
 
 
 class DeathFact(msgspec.Struct, kw_only=True):
@@ -166,7 +125,8 @@ class PersonState(msgspec.Struct, kw_only=True):
     # alert id → alert sent whose facts still hold; alert id → alert withdrawn since
     raised: dict[str, AlertRef] = {}
     withdrawn: dict[str, AlertRef] = {}
-    # the ids of the notifications sent for this person's state, in order (never sent again)
+    # the ids of the notifications sent for this state and not withdrawn since, in order (never
+    # sent again while here)
     notified: list[str] = []
     # the spouse's ID number → the evidence of their death, as told with it
     spouse_death_evidence: dict[str, list[EvidenceJson]] = {}
