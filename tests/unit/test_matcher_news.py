@@ -126,7 +126,7 @@ def test_the_sweep_sends_what_a_day_brings_and_everything_only_when_asked_to_res
 
     assert sent(same_day) == set() and same_day.state == person.state
     assert sent(birthday) == {("notified", "gaoling-eligible")}
-    assert len(birthday.state.notified) == 3  # upcoming, eligible and the senior card
+    assert len(birthday.state.notified) == 2  # eligible and the senior card: "turning 80" lapsed
     assert sent(resent) == {("notified", "gaoling-eligible"), ("notified", "senior-card")}
     assert resent.state == birthday.state
 
@@ -185,8 +185,18 @@ def test_a_notification_past_its_time_is_withdrawn_neither_by_the_sweep_nor_a_ch
     enrolled = person.batch(joined(gaoling(TURNING_80_SOON, ELSEWHERE)), clock=AFTER_BIRTHDAY)
 
     assert sent(birthday) == {("notified", "gaoling-eligible")}
-    assert sent(moved_within) == set()  # "turning 80" is past, not withdrawn
+    assert sent(moved_within) == set()  # "turning 80" is past: it lapsed, not withdrawn
     assert sent(enrolled) == {("unnotified", "gaoling-eligible")}
+
+
+def test_a_notification_lapsed_before_the_sweep_is_not_withdrawn_by_a_change_that_day() -> None:
+    person = Person(TURNING_80_SOON)
+    person.batch(registered(TURNING_80_SOON))
+
+    enrolled = person.batch(joined(gaoling(TURNING_80_SOON)), clock=AFTER_BIRTHDAY)
+
+    assert sent(enrolled) == set()  # "turning 80" lapsed at the birthday, "80" never sent
+    assert len(person.state.notified) == 1  # the senior card; the lapsed one forgotten
 
 
 def test_a_resend_sweep_sends_the_withdrawals_again_too() -> None:

@@ -20,13 +20,13 @@ from msgspec.structs import replace
 
 from shaobing_contracts.codec import AnyPersonEvent
 from shaobing_contracts.death import SpouseDeathNoted
-from shaobing_contracts.notification import NotificationRaised, NotificationWithdrawn
+from shaobing_contracts.notification import NotificationRaised
 
 from .clock import Clock
 from .evaluation import Outcome, RuleBook, base_scope, evaluate
 from .facts import fold
 from .person import NoticeRef, PersonState
-from .policies import notifications, withdrawal, withdrawals
+from .policies import Ended, ended, notifications, withdrawal
 from .spouse import spouse_notices
 
 
@@ -63,16 +63,16 @@ def news(
 ) -> Outcome:
     """What `state` calls for that was not sent for the `before` state (None: everything): the
     notifications sent are not even built again; those that the change from `before` ended are
-    withdrawn (a sweep, `before` being `state`, changes no fact: it withdraws none); the
-    outcome's state remembers what it sent."""
+    withdrawn (a sweep, `before` being `state`, changes no fact: it withdraws none), those no
+    longer due otherwise lapse; the outcome's state remembers what it sent."""
     outcome = reevaluate(state, book, clock, notices, before.notified if before else ())
     raised, withdrawn = outcome.raised, outcome.withdrawn
     if before is not None:
         raised = [a for a in raised if str(a.id) not in before.raised]
         withdrawn = [w for w in withdrawn if str(w.id) not in before.withdrawn]
-    found, ended = outcome.notifications, _ended(before, state, outcome, book, clock)
+    found, gone = outcome.notifications, _ended(before, state, outcome, book, clock)
     return Outcome(
-        _remembered(outcome.state, found, ended),
+        _remembered(outcome.state, found, gone),
         raised,
         withdrawn,
         outcome.failures,
@@ -80,35 +80,36 @@ def news(
         outcome.evaluated,
         outcome.spouse_notices,
         outcome.due,
-        ended,
+        gone.withdrawn,
     )
 
 
 def _ended(
     before: PersonState | None, state: PersonState, outcome: Outcome, book: RuleBook, clock: Clock
-) -> list[NotificationWithdrawn]:
-    """The withdrawals to send: those of the notifications the change ended (all those sent
-    before again, when resending: `before` None)."""
-    if before is None:
-        gone = state.notices_withdrawn.items()
-        return [withdrawal(n, ref, book, clock) for n, ref in gone if n not in outcome.due]
-    if before is state:
-        return []
+) -> Ended:
+    """The notifications sent that the state no longer calls for: withdrawn if the change from
+    `before` ended them, else lapsed; resending (`before` None), every withdrawal again."""
     failed = {f.rule_id for f in outcome.failures}
-    return withdrawals(before, outcome.due, failed, book, clock)
+    changed = before is not None and before is not state
+    gone = ended(before or state, outcome.due, failed, book, clock, changed=changed)
+    if before is not None:
+        return gone
+    withdrawn = state.notices_withdrawn.items()
+    again = [withdrawal(n, ref, book, clock) for n, ref in withdrawn if n not in outcome.due]
+    return Ended(again, gone.lapsed)
 
 
-def _remembered(
-    state: PersonState, found: list[NotificationRaised], ended: list[NotificationWithdrawn]
-) -> PersonState:
-    """The state remembering the notifications it sent and those it withdrew."""
-    if not (found or ended):
+def _remembered(state: PersonState, found: list[NotificationRaised], gone: Ended) -> PersonState:
+    """The state remembering the notifications it sent and those it withdrew, and forgetting
+    those that lapsed."""
+    if not (found or gone.withdrawn or gone.lapsed):
         return state
     sent = {str(n.id) for n in found}
     withdrawn = {n: ref for n, ref in state.notices_withdrawn.items() if n not in sent}
-    for w in ended:
+    for w in gone.withdrawn:
         withdrawn[str(w.id)] = NoticeRef(policy_id=w.policy_id, id_number=w.id_number)
-    notified = sorted({*state.notified, *sent} - {str(w.id) for w in ended})
+    ended_ids = {*gone.lapsed, *(str(w.id) for w in gone.withdrawn)}
+    notified = sorted({*state.notified, *sent} - ended_ids)
     if notified == state.notified and withdrawn == state.notices_withdrawn:
         return state
     return replace(state, notified=notified, notices_withdrawn=withdrawn)

@@ -4,8 +4,9 @@ Evaluated after every event and by the daily tick over every person (birthdays p
 events). A notification's id is deterministic in (policy, person, period), and the state
 remembers the ids sent (`matching.news`): nobody is notified twice for the same policy and period,
 and a repeat after a crash is absorbed downstream. A notification that a change of the person's
-facts ends (it was due before the change and is not after it) is withdrawn (`withdrawals`); one
-whose time merely passed (a birthday reached, the next age tier, a policy's window closed) is not.
+facts ends (it was due before the change and is not after it) is withdrawn (`ended`); one whose
+time merely passed (a birthday reached, the next age tier, a policy's window closed) lapses: the
+state forgets it and nothing is sent.
 """
 
 from __future__ import annotations
@@ -69,24 +70,35 @@ def notifications(
     return Called(due, list(new.values()), failures)
 
 
-def withdrawals(
+@dataclass(frozen=True)
+class Ended:
+    """What becomes of the notifications sent that a state no longer calls for."""
+
+    withdrawn: list[NotificationWithdrawn]  # a change of the person's facts ended them
+    lapsed: list[str]  # their time passed (or their policy changed): forgotten, not withdrawn
+
+
+def ended(
     before: PersonState,
     due: Mapping[str, NoticeRef],
     failed: Container[str],
     book: RuleBook,
     clock: Clock,
-) -> list[NotificationWithdrawn]:
-    """The notifications sent for `before` that a change of facts ended: due for `before`
-    today, not `due` for the state after it; those of a policy that `failed` on it stay."""
-    ended = [n for n in before.notified if n not in due]
-    if not ended:  # most changes: evaluating the policies over `before` again is not needed
-        return []
+    *,
+    changed: bool,
+) -> Ended:
+    """The notifications sent for `before` that are not `due` for the state after it: those
+    due for `before` today were ended by the change of facts (withdrawn; but those of a policy
+    that `failed` now stay); the others lapsed (not `changed`: the sweep, all of them)."""
+    gone = [n for n in before.notified if n not in due]
+    if not gone or not changed:  # most changes: the policies over `before` again are not needed
+        return Ended([], gone)
     held = notifications(before, book, clock, sent=_EVERY).due
-    return [
-        withdrawal(n, held[n], book, clock)
-        for n in ended
-        if n in held and held[n].policy_id not in failed
-    ]
+    kept = [n for n in gone if n in held and held[n].policy_id in failed]
+    return Ended(
+        [withdrawal(n, held[n], book, clock) for n in gone if n in held and n not in kept],
+        [n for n in gone if n not in held],
+    )
 
 
 def withdrawal(id_: str, ref: NoticeRef, book: RuleBook, clock: Clock) -> NotificationWithdrawn:
