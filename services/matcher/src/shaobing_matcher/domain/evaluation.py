@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -121,7 +122,7 @@ class Outcome:
     spouse_notices: list[SpouseDeathNoted] = field(default_factory=list)  # domain/spouse.py
     # every notification the state calls for today (sent before or not), by id
     due: dict[str, NoticeRef] = field(default_factory=dict)
-    notifications_withdrawn: list[NotificationWithdrawn] = field(default_factory=list)
+    notifications_withdrawn: Sequence[NotificationWithdrawn] = ()
 
 
 def evaluate(

@@ -14,7 +14,7 @@ it had (docs/operations.md).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Sequence
 
 from msgspec.structs import replace
 
@@ -26,7 +26,7 @@ from .clock import Clock
 from .evaluation import Outcome, RuleBook, base_scope, evaluate
 from .facts import fold
 from .person import NoticeRef, PersonState
-from .policies import Ended, ended, notifications, withdrawal
+from .policies import NOTHING_ENDED, Ended, ended, notifications, withdrawal
 from .spouse import spouse_notices
 
 
@@ -89,6 +89,8 @@ def _ended(
 ) -> Ended:
     """The notifications sent that the state no longer calls for: withdrawn if the change from
     `before` ended them, else lapsed; resending (`before` None), every withdrawal again."""
+    if not (state.notified or state.notices_withdrawn):  # most people: nothing sent
+        return NOTHING_ENDED
     failed = {f.rule_id for f in outcome.failures}
     changed = before is not None and before is not state
     gone = ended(before or state, outcome.due, failed, book, clock, changed=changed)
@@ -99,7 +101,9 @@ def _ended(
     return Ended(again, gone.lapsed)
 
 
-def _remembered(state: PersonState, found: list[NotificationRaised], gone: Ended) -> PersonState:
+def _remembered(
+    state: PersonState, found: Sequence[NotificationRaised], gone: Ended
+) -> PersonState:
     """The state remembering the notifications it sent and those it withdrew, and forgetting
     those that lapsed."""
     if not (found or gone.withdrawn or gone.lapsed):

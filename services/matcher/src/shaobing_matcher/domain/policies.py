@@ -12,8 +12,9 @@ state forgets it and nothing is sent.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.name_ids import name_id
@@ -70,12 +71,14 @@ def notifications(
     return Called(due, list(new.values()), failures)
 
 
-@dataclass(frozen=True)
-class Ended:
+class Ended(NamedTuple):
     """What becomes of the notifications sent that a state no longer calls for."""
 
-    withdrawn: list[NotificationWithdrawn]  # a change of the person's facts ended them
-    lapsed: list[str]  # their time passed (or their policy changed): forgotten, not withdrawn
+    withdrawn: Sequence[NotificationWithdrawn]  # a change of the person's facts ended them
+    lapsed: Sequence[str]  # their time passed (or their policy changed): forgotten, not withdrawn
+
+
+NOTHING_ENDED = Ended((), ())
 
 
 def ended(
@@ -91,8 +94,10 @@ def ended(
     due for `before` today were ended by the change of facts (withdrawn; but those of a policy
     that `failed` now stay); the others lapsed (not `changed`: the sweep, all of them)."""
     gone = [n for n in before.notified if n not in due]
-    if not gone or not changed:  # most changes: the policies over `before` again are not needed
-        return Ended([], gone)
+    if not gone:  # most changes: the policies over `before` again are not needed
+        return NOTHING_ENDED
+    if not changed:
+        return Ended((), gone)
     held = notifications(before, book, clock, sent=_EVERY).due
     kept = [n for n in gone if n in held and held[n].policy_id in failed]
     return Ended(
