@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Container, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from shaobing_contracts.alert import Evidence
@@ -36,8 +35,7 @@ def notification_id(policy_id: str, id_number: str, period: str) -> uuid.UUID:
     return name_id(_NOTIFICATION_NAMESPACE, f"{policy_id}|{id_number}|{period}")
 
 
-@dataclass(frozen=True)
-class Called:
+class Called(NamedTuple):
     """What the policies call for over a state today."""
 
     due: dict[str, NoticeRef]  # every notification due, by id, whether sent before or not
