@@ -23,6 +23,7 @@ from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_change_events
 from shaobing_dev.stack import Stack, StackConfig, free_port
 from shaobing_runtime.access import Role
+from shaobing_runtime.partitioning import partition_of
 from shaobing_runtime.settings import CommonSettings
 from shaobing_runtime.tokens import issue_token
 
@@ -91,12 +92,26 @@ def new_person(born: date = date(1941, 5, 17)) -> str:
     return make_id_number("310110", born.replace(day=1 + n // 400 % 28), n % 400 * 2 + 1)
 
 
+def person_beside(other: str, partitions: int, born: date = date(1941, 5, 17)) -> str:
+    """A fresh person whose events share a partition with `other`'s (matched in order after
+    theirs)."""
+    wanted, person = partition_of(other.encode(), partitions), new_person(born)
+    while partition_of(person.encode(), partitions) != wanted:
+        person = new_person(born)
+    return person
+
+
 def enrolment(
-    person: str, *, members: list[str] | None = None, area: str = COMMUNITY, status: str = "ACTIVE"
+    person: str,
+    *,
+    members: list[str] | None = None,
+    area: str = COMMUNITY,
+    status: str = "ACTIVE",
+    program: str = "DIBAO",
 ) -> dict:
     return {
         "enrolment_id": f"T-{person[-8:]}-{next(_people)}",
-        "program": "DIBAO",
+        "program": program,
         "beneficiary_id": person,
         "household_members": [person, *(members or [])],
         "monthly_amount": "1510.00",

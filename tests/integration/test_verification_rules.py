@@ -14,6 +14,7 @@ from shaobing_dev.debezium_feed import death_delete_event
 from shaobing_runtime.access import Role
 
 from .conftest import (
+    AREA,
     TODAY_MICROS,
     alerts_for,
     change_of,
@@ -21,8 +22,10 @@ from .conftest import (
     enrolment,
     epoch_days,
     eventually,
+    fetch,
     marriage_row,
     new_person,
+    person_beside,
     post_changes,
     token,
 )
@@ -52,7 +55,9 @@ def test_a_marriage_of_a_beneficiary_raises_a_reassessment(api, ingest):
     assert alert["evidence"][0]["provenance"]["table"] == "marriage.registrations"
 
 
-def test_a_deleted_death_registration_withdraws_the_stop(api, ingest):
+def _stopped_then_withdrawn(api, ingest) -> tuple[str, str]:
+    """A beneficiary's death registered (a STOP), then its registration deleted upstream:
+    (the person, the enrolment id) once the STOP is withdrawn."""
     person = new_person()
     enrolment_id = _enrol(api, person)
     certificate = f"SW-W-{person[-6:]}"
@@ -77,6 +82,36 @@ def test_a_deleted_death_registration_withdraws_the_stop(api, ingest):
 
     alert = eventually(withdrawn)
     assert alert["withdrawn_at"] and "撤回" in alert["withdrawal"]["zh_cn"]
+    return person, enrolment_id
+
+
+def test_a_deleted_death_registration_withdraws_the_stop(api, ingest):
+    _stopped_then_withdrawn(api, ingest)
+
+
+def test_a_replayed_window_of_older_events_does_not_undo_the_retraction_after_it(
+    stack, api, ingest
+):
+    person, enrolment_id = _stopped_then_withdrawn(api, ingest)
+    registered, retracted = fetch(
+        stack.database_url,
+        "select accepted_at from event_log where topic = 'src.death.v1' and key = $1 order by seq",
+        person,
+    )
+    window = {"since": registered[0].isoformat(), "until": retracted[0].isoformat()}
+
+    with httpx.Client(base_url=stack.url("ingest"), headers=token(Role.OPS, [AREA])) as ops:
+        replayed = ops.post("/v1/replay", json={**window, "topics": ["src.death.v1"]})
+    assert replayed.json()["queued"] >= 1, replayed.text
+
+    # A death in the same partition, published after the replayed registration: once its
+    # alert is stored, whatever the replay raised for the person is stored too.
+    marker = person_beside(person, stack.config.partitions)
+    marker_enrolment = _enrol(api, marker)
+    post_changes(ingest, "death", [death_of(marker)])
+    eventually(lambda: alerts_for(api, enrolment_id=marker_enrolment))
+    [alert] = alerts_for(api, enrolment_id=enrolment_id)
+    assert alert["status"] == "WITHDRAWN"
 
 
 def test_the_rules_in_force_are_listed_for_staff_not_for_feeds(stack, api):
@@ -114,18 +149,16 @@ def _notifications(api, **filters) -> list[dict]:
     return response.json()["items"]
 
 
+def _offered(api, person: str, **filters) -> list[dict]:
+    """The person's old-age allowance notifications (live ones unless filtered by status)."""
+    found = _notifications(api, benefit="GAOLING", **filters)
+    return [n for n in found if n["id_number"] == mask_id_number(person)]
+
+
 def _registered_and_offered(api, ingest, person: str) -> list[dict]:
     """Register the person; their old-age allowance notifications, once the api has them."""
     post_changes(ingest, "hukou", [change_of("hukou.population", _registered_row(person))])
-
-    def offered() -> list[dict]:
-        return [
-            n
-            for n in _notifications(api, benefit="GAOLING")
-            if n["id_number"] == mask_id_number(person)
-        ]
-
-    return eventually(offered)
+    return eventually(lambda: _offered(api, person))
 
 
 def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, ingest):
@@ -138,6 +171,21 @@ def test_someone_of_80_registered_here_is_found_for_the_old_age_allowance(api, i
         "NEW",
     )
     assert "高龄津贴" in notification["explanation"]["zh_cn"]
+
+
+def test_someone_of_85_registered_just_before_their_gaoling_enrolment_is_not_left_to_be_told(
+    api, ingest
+):
+    person = new_person(date(1941, 3, 3))  # 85
+    [told] = _registered_and_offered(api, ingest, person)  # the registration came first
+
+    enrolled = enrolment(person, program="GAOLING")
+    api.post("/v1/enrolments", json=enrolled).raise_for_status()
+
+    eventually(lambda: not _offered(api, person))  # nobody is to tell them any more
+    [withdrawn] = _offered(api, person, status="WITHDRAWN")
+    assert withdrawn["id"] == told["id"] and withdrawn["withdrawn_at"]
+    assert "不再" in withdrawn["withdrawal"]["zh_cn"] and withdrawn["withdrawal"]["en"]
 
 
 def test_the_daily_tick_runs_on_demand_for_ops_only(stack, api, ingest):

@@ -36,6 +36,7 @@ from shaobing_contracts.social_security import (
     EmploymentStatus,
     PensionStarted,
 )
+from shaobing_contracts.source_event import SourceEvent
 from shaobing_dev.profile_matcher import Message
 from shaobing_matcher.domain.clock import Clock
 from shaobing_matcher.domain.evaluation import Outcome, RuleBook, alert_id
@@ -254,6 +255,14 @@ def unemployed(person: str = BENEFICIARY) -> EmploymentEnded:
         occurred_on=date(2026, 11, 15),
         employment_status=EmploymentStatus.UNEMPLOYED,
     )
+
+
+def ingested(event: SourceEvent, at: datetime, lsn: int | None = 26863944) -> SourceEvent:
+    """The event as ingest accepted it at `at`, at source position `lsn`."""
+    provenance = event.provenance
+    position = provenance.position.model_copy(update={"lsn": None if lsn is None else str(lsn)})
+    changed = provenance.model_copy(update={"ingested_at": at, "position": position})
+    return event.model_copy(update={"provenance": changed})
 
 
 def records(events: Sequence[AnyPersonEvent | bytes], person: str = BENEFICIARY) -> list:

@@ -1,8 +1,13 @@
-"""One batch of alerts.v1 messages, settled per alert id."""
+"""One batch of alerts.v1 (or notifications.v1) messages, settled per id."""
 
 from __future__ import annotations
 
-from test_contracts import alert_raised, alert_withdrawn
+from test_contracts import (
+    alert_raised,
+    alert_withdrawn,
+    notification_raised,
+    notification_withdrawn,
+)
 
 from shaobing_alerts.domain.batch import settle
 
@@ -27,3 +32,13 @@ def test_an_alert_raised_and_withdrawn_in_one_batch_is_stored_then_withdrawn() -
 def test_a_withdrawal_alone_only_withdraws() -> None:
     settled = settle([(alert_withdrawn(), None)])
     assert (settled.raised, len(settled.withdrawn)) == ([], 1)
+
+
+def test_a_notification_raised_and_withdrawn_in_one_batch_is_stored_then_withdrawn() -> None:
+    raised, withdrawn = notification_raised(), notification_withdrawn()
+
+    settled = settle([(raised, None), (withdrawn, None)])
+    again = settle([(withdrawn, None), (raised, None)])
+
+    assert (settled.raised, settled.withdrawn) == ([(raised, None)], [withdrawn])
+    assert (again.raised, again.withdrawn) == ([(raised, None)], [])  # restored

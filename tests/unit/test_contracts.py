@@ -29,6 +29,7 @@ from shaobing_contracts.codec import (
     MESSAGES,
     decode,
     decode_alert_message,
+    decode_notification_message,
     decode_person_event,
     encode,
 )
@@ -56,7 +57,7 @@ from shaobing_contracts.hukou import (
 )
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, MarriageRetracted
-from shaobing_contracts.notification import NotificationRaised, Stage
+from shaobing_contracts.notification import NotificationRaised, NotificationWithdrawn, Stage
 from shaobing_contracts.plain_json import is_plain
 from shaobing_contracts.provenance import Channel, Provenance, SourcePosition, SourceSystem
 from shaobing_contracts.social_security import (
@@ -225,6 +226,23 @@ def notification_raised() -> NotificationRaised:
     )
 
 
+def notification_withdrawn() -> NotificationWithdrawn:
+    return NotificationWithdrawn(
+        id=UUID("00000000-0000-4000-8000-000000000005"),
+        policy_id="gaoling-eligible",
+        id_number=BENEFICIARY,
+        reason=Explanation(zh_cn="已享受高龄津贴，条件不再成立。", en="Enrolled: withdrawn."),
+        withdrawn_at=AT,
+    )
+
+
+def test_a_notifications_topic_message_decodes_as_what_it_is() -> None:
+    raised, withdrawn = notification_raised(), notification_withdrawn()
+
+    assert decode_notification_message(encode(raised)) == raised
+    assert decode_notification_message(encode(withdrawn)) == withdrawn
+
+
 def test_an_alerts_topic_message_decodes_as_what_it_is() -> None:
     raised, withdrawn = alert_raised(), alert_withdrawn()
 
@@ -346,6 +364,7 @@ EXAMPLES: dict[str, Callable[[], BaseModel]] = {
     "AlertRaised": alert_raised,
     "AlertWithdrawn": alert_withdrawn,
     "NotificationRaised": notification_raised,
+    "NotificationWithdrawn": notification_withdrawn,
     "DeadLetter": dead_letter,
 }
 

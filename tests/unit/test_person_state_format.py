@@ -46,7 +46,10 @@ def test_a_state_stored_by_the_pydantic_models_reads_as_the_same_state() -> None
 
 def test_a_state_is_written_as_the_pydantic_models_wrote_it_with_what_came_later() -> None:
     # the only additions, at the end (the pydantic models ignore them)
-    later = b',"notified":[],"spouse_death_evidence":{}}'
+    later = (
+        b',"notified":[],"spouse_death_evidence":{},"notices_withdrawn":{},"retracted":{},'
+        b'"capped":[]}'
+    )
     expected = STORED_BY_PYDANTIC.removesuffix(b"}") + later
 
     assert encode_state(every_kind_of_fact()) == expected

@@ -137,6 +137,7 @@ NOTIFICATION_STEPS = {
     "they declined": (N.CONTACTED, NotificationStep.DECLINED, WANG, N.DECLINED),
     "not eligible before contact": (N.NEW, NotificationStep.NOT_ELIGIBLE, WANG, N.NOT_ELIGIBLE),
     "a supervisor reopens": (N.DECLINED, NotificationStep.REOPEN, ZHAO, N.NEW),
+    "a supervisor reopens a withdrawn one": (N.WITHDRAWN, NotificationStep.REOPEN, ZHAO, N.NEW),
 }
 
 
@@ -154,6 +155,7 @@ def test_a_notification_moves_through_its_lifecycle(status, step, actor, to) -> 
         (N.APPLIED, NotificationStep.CONTACT, WANG, Refusal.CONFLICT),
         (N.DECLINED, NotificationStep.REOPEN, WANG, Refusal.FORBIDDEN),
         (N.NEW, NotificationStep.CONTACT, AUDITOR, Refusal.FORBIDDEN),
+        (N.WITHDRAWN, NotificationStep.CONTACT, WANG, Refusal.CONFLICT),  # nobody to contact
     ],
 )
 def test_a_notification_refuses_steps_out_of_order_or_role(status, step, actor, kind) -> None:

@@ -90,7 +90,8 @@ def _digest(result: BatchResult) -> str:
         h.update(key + result.states[key])
     for m in sorted(result.matched, key=lambda m: m.key):
         outcome = m.outcome
-        for out in [*outcome.raised, *outcome.withdrawn, *outcome.notifications]:
+        outs = [*outcome.raised, *outcome.withdrawn, *outcome.notifications]
+        for out in [*outs, *outcome.notifications_withdrawn]:
             h.update(encode(out))
         for notice in outcome.spouse_notices:
             h.update(encode(notice))

@@ -18,7 +18,7 @@ from .hukou import (
     RegistrationCancelled,
 )
 from .marriage import MarriageRegistered, MarriageRetracted
-from .notification import NotificationRaised
+from .notification import NotificationRaised, NotificationWithdrawn
 from .plain_json import plain_json
 from .social_security import (
     EmploymentEnded,
@@ -76,6 +76,17 @@ def decode_alert_message(data: bytes) -> AlertRaised | AlertWithdrawn:
     return _alert_message.validate_json(data)
 
 
+NotificationMessage = Annotated[
+    NotificationRaised | NotificationWithdrawn, Field(discriminator="event_type")
+]
+_notification_message = TypeAdapter(NotificationMessage)
+
+
+def decode_notification_message(data: bytes) -> NotificationRaised | NotificationWithdrawn:
+    """Parse a message of notifications.v1."""
+    return _notification_message.validate_json(data)
+
+
 def decode_person_event(data: bytes) -> AnyPersonEvent:
     """Parse any message keyed by a person (source events and person enrolments)."""
     return _person_event.validate_json(data)
@@ -106,6 +117,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
         AlertRaised,
         AlertWithdrawn,
         NotificationRaised,
+        NotificationWithdrawn,
         DeadLetter,
     )
 }

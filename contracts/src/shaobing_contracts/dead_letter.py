@@ -24,14 +24,16 @@ class DeadLetter(BaseModel):
     correlation_id: str | None = None
 
 
-RAW_ON_THE_BUS = 64 * 1024  # characters of the raw input a dead letter carries on Kafka
+# The most of an input a dead letter carries on Kafka: even written as JSON escapes (6 bytes a
+# character at worst) the letter stays well below the 1 MiB a Kafka record may have by default,
+# so a huge input's letter can neither be refused by the broker nor fail what it is sent with.
+RAW_ON_THE_BUS = 64 << 10
 
 
-def for_the_bus(letter: DeadLetter) -> DeadLetter:
-    """The letter as published: a raw input longer than RAW_ON_THE_BUS is cut there, saying so
-    (a 2 MB input must not make a message the broker refuses; where it was received, the whole
-    of it is kept: ingest's dead_letters table, or the input topic's record)."""
-    if len(letter.raw) <= RAW_ON_THE_BUS:
-        return letter
-    note = f"\n…[cut: {len(letter.raw)} characters in all]"
-    return letter.model_copy(update={"raw": letter.raw[:RAW_ON_THE_BUS] + note})
+def cut_raw(raw: str, whole_at: str) -> str:
+    """The raw input as a dead letter carries it on Kafka: cut at RAW_ON_THE_BUS characters,
+    saying so and where the whole of it stays."""
+    if len(raw) <= RAW_ON_THE_BUS:
+        return raw
+    note = f"[cut: the first {RAW_ON_THE_BUS} of {len(raw)} characters; the whole is at {whole_at}]"
+    return f"{raw[:RAW_ON_THE_BUS]}\n{note}"

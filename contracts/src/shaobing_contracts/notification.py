@@ -24,6 +24,7 @@ class NotificationStatus(StrEnum):
     APPLIED = "APPLIED"
     DECLINED = "DECLINED"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    WITHDRAWN = "WITHDRAWN"  # its conditions stopped holding before anyone contacted the person
 
 
 class NotificationRaised(BaseModel):
@@ -47,3 +48,22 @@ class NotificationRaised(BaseModel):
     evidence: list[Evidence]
     explanation: Explanation
     raised_at: datetime
+
+
+class NotificationWithdrawn(BaseModel):
+    """Published on notifications.v1 when a change of the facts ends what a notification was
+    raised for (the person enrolled, died, moved away; a death was retracted).
+
+    Keyed like the notification it withdraws (the person to contact), so it follows it in order;
+    sent once, and again only by a resend sweep: consumers treat it as idempotent. A notification
+    due again later is raised again with the same id.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: Literal["notification_withdrawn"] = "notification_withdrawn"
+    id: UUID  # the notification's id
+    policy_id: str
+    id_number: IdNumber  # the person it was to contact
+    reason: Explanation
+    withdrawn_at: datetime

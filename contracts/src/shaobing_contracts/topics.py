@@ -93,7 +93,11 @@ TOPICS: dict[Topic, TopicSpec] = {
             Topic.ALERTS, "id_number", "AlertRaised | AlertWithdrawn", ("matcher",), ("alerts",)
         ),
         TopicSpec(
-            Topic.NOTIFICATIONS, "id_number", "NotificationRaised", ("matcher",), ("alerts",)
+            Topic.NOTIFICATIONS,
+            "id_number",
+            "NotificationRaised | NotificationWithdrawn",
+            ("matcher",),
+            ("alerts",),
         ),
         TopicSpec(
             Topic.DEAD_LETTERS,

@@ -1,14 +1,18 @@
-"""Notifications (政策找人) into PostgreSQL: one row per (policy, person, period)."""
+"""Notifications (政策找人) into PostgreSQL: one row per (policy, person, period), withdrawn when
+a change of the person's facts ended it and restored when it is raised again."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 from pydantic import TypeAdapter
 
 from shaobing_contracts.alert import Evidence
-from shaobing_contracts.notification import NotificationRaised
+from shaobing_contracts.notification import NotificationRaised, NotificationWithdrawn
+
+from ..domain.batch import settle
 
 _evidence_json = TypeAdapter(list[Evidence])
 
@@ -43,3 +47,47 @@ async def store_notifications(
         [n.raised_at for n in notifications],
     )
     return len(rows)
+
+
+_RESTORE = """
+update notifications set withdrawn_at = null, withdrawal = null, version = version + 1,
+       status = case when status = 'WITHDRAWN' then 'NEW' else status end
+where id = any($1) and withdrawn_at is not null
+returning id
+"""
+
+# A NEW notification becomes WITHDRAWN; one already worked keeps its status, marked with when
+# and why its conditions stopped holding, for a person to look at.
+_WITHDRAW = """
+update notifications n set withdrawn_at = w.at, withdrawal = w.reason, version = version + 1,
+       status = case when status = 'NEW' then 'WITHDRAWN' else status end
+from unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) as w(id, at, reason)
+where n.id = w.id and n.withdrawn_at is null
+returning n.id
+"""
+
+
+@dataclass(frozen=True)
+class Kept:
+    new: int
+    restored: int
+    withdrawn: int
+
+
+async def keep_notifications(
+    conn: asyncpg.Connection, messages: Sequence[NotificationRaised | NotificationWithdrawn]
+) -> Kept:
+    """A batch of notifications.v1 in offset order: per notification the last message decides
+    (raised: stored, or restored if withdrawn; withdrawn), in the caller's transaction."""
+    settled = settle((m, None) for m in messages)
+    raised = [n for n, _ in settled.raised]
+    withdrawn = settled.withdrawn
+    new = await store_notifications(conn, raised)
+    restored = await conn.fetch(_RESTORE, [n.id for n in raised])
+    gone = await conn.fetch(
+        _WITHDRAW,
+        [w.id for w in withdrawn],
+        [w.withdrawn_at for w in withdrawn],
+        [w.reason.model_dump() for w in withdrawn],
+    )
+    return Kept(new, len(restored), len(gone))

@@ -14,22 +14,22 @@ from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from shaobing_contracts.alert import AlertRaised
-from shaobing_contracts.codec import decode, decode_alert_message
+from shaobing_contracts.codec import decode, decode_alert_message, decode_notification_message
 from shaobing_contracts.dead_letter import DeadLetter
-from shaobing_contracts.notification import NotificationRaised
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.consuming import BatchConsumer
 from shaobing_runtime.dead_letters import keep_dead_letters
 from shaobing_runtime.kafka import header
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
-from ..adapters.notification_store import store_notifications
+from ..adapters.notification_store import Kept, keep_notifications
 from ..domain.batch import settle
 
 log = structlog.get_logger()
 STORED = Counter(
     "shaobing_alerts_stored_total",
-    "Messages by what they did: new, duplicate, restored, withdrawn (alerts); notification (new)",
+    "Messages by what they did: new, duplicate, restored, withdrawn (alerts); notification,"
+    " notification_restored, notification_withdrawn",
     ["outcome"],
 )
 REJECTED = Counter("shaobing_alerts_rejected_messages_total", "alerts.v1 messages not decodable")
@@ -94,7 +94,7 @@ class AlertConsumer:
         for message in messages:
             try:
                 if message.topic == Topic.NOTIFICATIONS:
-                    notifications.append(decode(NotificationRaised, message.value))
+                    notifications.append(decode_notification_message(message.value))
                     continue
                 if message.topic == Topic.DEAD_LETTERS:  # ingest's are kept already: not doubled
                     letters.append(decode(DeadLetter, message.value))
@@ -118,10 +118,11 @@ class AlertConsumer:
             new = await store_alerts(conn, alerts, [cid for _, cid in raised])
             restored = await restore_alerts(conn, [a.id for a in alerts])
             gone = await withdraw_alerts(conn, withdrawn)
-            STORED.labels("notification").inc(await store_notifications(conn, notifications))
+            kept = await keep_notifications(conn, notifications)
             await keep_rejected(conn, rejected)
             await keep_dead_letters(conn, letters)
         self._count(alerts, new, restored, gone)
+        _count_notifications(kept)
 
     def _count(self, alerts: list[AlertRaised], new: set, restored: int, gone: int) -> None:
         STORED.labels("new").inc(len(new))
@@ -141,3 +142,9 @@ class AlertConsumer:
 
 def _first_error(exc: ValidationError) -> str:
     return exc.errors()[0]["msg"] if exc.errors() else str(exc)
+
+
+def _count_notifications(kept: Kept) -> None:
+    STORED.labels("notification").inc(kept.new)
+    STORED.labels("notification_restored").inc(kept.restored)
+    STORED.labels("notification_withdrawn").inc(kept.withdrawn)

@@ -14,7 +14,7 @@ from shaobing_runtime.access import Principal
 from .alert_queries import scope_patterns
 
 _COLUMNS = """id, policy_id, policy_version, benefit, stage, period, id_number, area_code, status,
-    evidence, explanation, raised_at, stored_at, version, seq"""
+    evidence, explanation, raised_at, stored_at, version, seq, withdrawn_at, withdrawal"""
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,13 @@ async def list_notifications(
     limit: int,
     before_seq: int | None,
 ) -> list[asyncpg.Record]:
-    """Newest first, keyset-paged by seq, inside the scopes."""
+    """Newest first, keyset-paged by seq, inside the scopes; WITHDRAWN ones only when asked
+    for by status (nobody is to be contacted about them)."""
     return await conn.fetch(
         f"""select {_COLUMNS} from notifications
            where area_code like any($1::text[])
-             and ($2::text is null or status = $2) and ($3::text is null or benefit = $3)
+             and (status = $2 or ($2::text is null and status <> 'WITHDRAWN'))
+             and ($3::text is null or benefit = $3)
              and ($4::text is null or policy_id = $4)
              and ($5::text is null or area_code like $5 || '%')
              and ($6::bigint is null or seq < $6)

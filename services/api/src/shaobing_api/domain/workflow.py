@@ -197,14 +197,15 @@ _NOTIFICATION_STEPS = {
     NotificationStep.APPLIED: ({_N.CONTACTED}, _N.APPLIED),
     NotificationStep.DECLINED: ({_N.CONTACTED}, _N.DECLINED),
     NotificationStep.NOT_ELIGIBLE: ({_N.NEW, _N.CONTACTED}, _N.NOT_ELIGIBLE),
-    NotificationStep.REOPEN: ({_N.APPLIED, _N.DECLINED, _N.NOT_ELIGIBLE}, _N.NEW),
+    NotificationStep.REOPEN: ({_N.APPLIED, _N.DECLINED, _N.NOT_ELIGIBLE, _N.WITHDRAWN}, _N.NEW),
 }
 
 
 def next_notification_status(
     status: NotificationStatus, step: NotificationStep, actor: Principal
 ) -> NotificationStatus:
-    """NEW → CONTACTED → APPLIED / DECLINED, or NOT_ELIGIBLE; a supervisor reopens."""
+    """NEW → CONTACTED → APPLIED / DECLINED, or NOT_ELIGIBLE; a supervisor reopens (a
+    withdrawn one too)."""
     if actor.role not in WORKERS:
         raise Refused(f"role {actor.role.value} does not contact people", Refusal.FORBIDDEN)
     if step is NotificationStep.REOPEN:

@@ -51,6 +51,8 @@ class NotificationPublic(BaseModel):
     raised_at: datetime
     stored_at: datetime
     version: int = 1
+    withdrawn_at: datetime | None = None  # when a change of the person's facts ended it
+    withdrawal: dict[str, str] | None = None  # why, zh-CN and English
 
 
 class NotificationPage(BaseModel):
@@ -69,7 +71,8 @@ async def list_(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: CursorSeq = None,
 ) -> NotificationPage:
-    """The notifications in the caller's areas, newest first, filtered and paged."""
+    """The notifications in the caller's areas, newest first, filtered and paged (WITHDRAWN
+    ones only with status=WITHDRAWN)."""
     where = NotificationFilter(status=status, benefit=benefit, policy_id=policy_id, area=area)
     async with scoped(request.app.state.pool, principal) as conn:
         rows = await list_notifications(

@@ -87,6 +87,8 @@ LABELS = {
         "applied": "已申请",
         "declined": "不申请",
         "not_eligible": "不符合条件",
+        "withdrawn": "已撤回",
+        "current": "全部（不含已撤回）",
     },
     "en": {
         "title": "Electronic sentinel · alert queue",
@@ -142,6 +144,8 @@ LABELS = {
         "applied": "Applied",
         "declined": "Declined",
         "not_eligible": "Not eligible",
+        "withdrawn": "Withdrawn",
+        "current": "All but withdrawn",
     },
 }
 

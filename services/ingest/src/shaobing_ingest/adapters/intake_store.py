@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 
 from shaobing_contracts.codec import encode
-from shaobing_contracts.dead_letter import DeadLetter, for_the_bus
+from shaobing_contracts.dead_letter import DeadLetter, cut_raw
 from shaobing_contracts.death import SourceEvent
 from shaobing_contracts.topics import Topic
 from shaobing_runtime.dead_letters import keep_dead_letters, without_nul
@@ -21,6 +21,7 @@ from shaobing_runtime.event_log import OutgoingEvent, append
 from ..domain.intake import Intake, RowKey
 
 _DEAD_LETTERS = uuid.UUID("8e0b1d9f-2c55-4f0e-b1f7-6a3b2a4c9d01")
+_WHOLE_AT = "ingest's dead_letters table (GET /v1/dead-letters)"
 TOPIC_OF_SOURCE: dict[str, str] = {  # the names as plain text: Enum.value costs per event
     "death": Topic.DEATH.value,
     "hukou": Topic.HUKOU.value,
@@ -119,7 +120,7 @@ async def store_dead_letters(conn: asyncpg.Connection, letters: list[DeadLetter]
                 event_id=d.id,
                 topic=Topic.DEAD_LETTERS.value,
                 key=d.source,
-                value=encode(for_the_bus(d)),
+                value=encode(d.model_copy(update={"raw": cut_raw(d.raw, _WHOLE_AT)})),
             )
             for d in letters
         ],

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from shaobing_contracts.codec import encode
-from shaobing_contracts.dead_letter import DeadLetter
+from shaobing_contracts.dead_letter import DeadLetter, cut_raw
 
 
 def reason_of(exc: Exception) -> str:
@@ -32,14 +32,15 @@ def letter_of(message: Consumed, reason: str) -> bytes:
     """The message's dead letter, encoded; its id is deterministic in the message's position,
     so a re-sent letter is stored once."""
     topic, offset = message.topic, message.offset
+    where = f"{topic}/{message.partition}/{offset}"
     letter = DeadLetter(
-        id=uuid.uuid5(uuid.NAMESPACE_URL, f"{topic}/{message.partition}/{offset}"),
+        id=uuid.uuid5(uuid.NAMESPACE_URL, where),
         service="matcher",
         source=topic,
         item=offset,
         field=None,
         reason=reason[:2000],
-        raw=(message.value or b"").decode("utf-8", "replace")[:100_000],
+        raw=cut_raw((message.value or b"").decode("utf-8", "replace"), where),
         received_at=datetime.now(UTC),
     )
     return encode(letter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -22,7 +23,7 @@ from shaobing_contracts.alert import AlertRaised, AlertWithdrawn, Explanation
 from shaobing_contracts.death import SpouseDeathNoted
 from shaobing_contracts.enrolment import EnrolmentStatus, MemberRole, Program
 from shaobing_contracts.name_ids import name_id
-from shaobing_contracts.notification import NotificationRaised
+from shaobing_contracts.notification import NotificationRaised, NotificationWithdrawn
 from shaobing_rules.definitions import (
     FactKind,
     MemberFilter,
@@ -36,7 +37,7 @@ from shaobing_rules.scope import Scope
 from . import explanations
 from .clock import Clock
 from .payout_calendar import months_paid_after, next_cutoff, overpaid_amount
-from .person import AlertRef, EnrolmentLink, PersonState
+from .person import AlertRef, EnrolmentLink, NoticeRef, PersonState
 from .variables import Fact, enrolment_variables, facts_of, person_variables
 
 _ALERT_NAMESPACE = uuid.UUID("4f6a1c52-0d1e-4b7e-9a43-5e1f4c8a2b10")
@@ -102,7 +103,9 @@ class RuleBook:
         return self._scopes[day]
 
     def title(self, rule_id: str) -> Explanation:
-        titles = [r.definition.title for r in self.rule_set.rules if r.definition.id == rule_id]
+        """The title of the rule (or policy) of that id, in its latest version."""
+        every = [*self.rule_set.rules, *self.rule_set.policies]
+        titles = [r.definition.title for r in every if r.definition.id == rule_id]
         if not titles:
             return Explanation(zh_cn=rule_id, en=rule_id)
         return Explanation(zh_cn=titles[-1].zh_cn, en=titles[-1].en)
@@ -117,6 +120,9 @@ class Outcome:
     notifications: list[NotificationRaised] = field(default_factory=list)
     evaluated: Counter[str] = field(default_factory=Counter)  # conditions checked, by rule id
     spouse_notices: list[SpouseDeathNoted] = field(default_factory=list)  # domain/spouse.py
+    # every notification the state calls for today (sent before or not), by id
+    due: dict[str, NoticeRef] = field(default_factory=dict)
+    notifications_withdrawn: Sequence[NotificationWithdrawn] = ()
 
 
 def evaluate(

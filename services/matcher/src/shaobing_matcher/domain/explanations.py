@@ -1,4 +1,5 @@
-"""What every alert says in words beyond its rule's own text, zh-CN first and English."""
+"""What every alert (and a withdrawn notification) says in words beyond its rule's own text, zh-CN
+first and English."""
 
 from __future__ import annotations
 
@@ -33,4 +34,13 @@ def withdrawn(title: Explanation) -> Explanation:
     return Explanation(
         zh_cn=f"“{title.zh_cn}”所依据的事实已被撤销或不再成立，预警撤回。",
         en=f"The facts behind “{title.en}” were retracted or no longer hold: alert withdrawn.",
+    )
+
+
+def no_longer_due(title: Explanation) -> Explanation:
+    """Why a notification is withdrawn: a change of the person's facts ended it."""
+    return Explanation(
+        zh_cn=f"“{title.zh_cn}”的条件因情况变化已不再满足（如已享受、已死亡或已迁出），无需再联系。",
+        en=f"“{title.en}” no longer applies since the person's facts changed (already enrolled, "
+        "died or moved away, for example): no need to contact them.",
     )

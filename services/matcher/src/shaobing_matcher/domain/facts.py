@@ -1,7 +1,15 @@
 """Folding one event into a person's state: the latest facts of each source, and enrolments.
 
 Events of one source arrive for a person in the order they happened upstream (one partition per
-person); sources interleave in any order, which the rules do not depend on.
+person); sources interleave in any order, which the rules do not depend on. A replay of a time
+window publishes older events again after newer ones: each fact keeps its newest version
+(`versions.py`), and a retraction leaves its version behind (`retracted`), so an older event
+folded after a newer one of the same fact changes nothing.
+
+A state keeps at most MOST_KEPT facts of each kind: one ID number on thousands of records (bad
+data upstream) would otherwise grow a state past what a changelog record may hold and make every
+evaluation of that person slower. A new fact over the cap is ignored, and the first one is
+noted in `capped` (the batch dead-letters it, once).
 """
 
 from __future__ import annotations
@@ -44,9 +52,30 @@ from .person import (
     RegistrationFact,
     SocialFact,
 )
+from .versions import event_version, outdated, superseded, with_retraction, without_retraction
 
 _BASE_FIELDS = {"event_id", "event_type", "id_number", "recorded_at"}
 _JSON = msgspec.json.Encoder()
+# Facts of one kind a state keeps: far more than any person has (a few marriage registrations,
+# death certificates, enrolments), few enough that a state stays far below a changelog record's
+# 1 MiB and an evaluation over them stays in milliseconds.
+MOST_KEPT = 32
+_KINDS = {
+    "deaths": "death registrations",
+    "marriages": "marriage registrations",
+    "enrolments": "enrolments",
+    "spouse_deaths": "spouses' deaths",
+}
+
+
+class FactsCapped(Exception):
+    """A person's state holds MOST_KEPT facts of a kind: a new one is ignored (data quality)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            f"{MOST_KEPT} {_KINDS[kind]} are the most a person's state keeps: this one and any "
+            "later new one are ignored (data quality: too many records on one ID number)"
+        )
 
 
 def evidence_of(event: SourceEvent) -> EvidenceJson:
@@ -77,11 +106,17 @@ def fold(state: PersonState, event: AnyPersonEvent) -> PersonState:
         return _spouse_death(state, event)
     if isinstance(event, MarriageRegistered | MarriageRetracted):
         return _marriage(state, event)
-    if isinstance(event, PersonRegistered | PersonMoved | PersonMovedOut | RegistrationCancelled):
-        return replace(state, registration=_registration(state, event))
-    if isinstance(event, HouseholdChanged):
-        return _household(state, event)
-    return replace(state, social=_social(state.social, event))
+    if isinstance(event, _HUKOU):
+        return _hukou(state, event)
+    return _with_social(state, event)
+
+
+_HUKOU = (PersonRegistered, PersonMoved, PersonMovedOut, RegistrationCancelled, HouseholdChanged)
+
+
+def _capped(state: PersonState, kind: str) -> PersonState:
+    """The state unchanged but for noting, the first time, that `kind` reached MOST_KEPT."""
+    return state if kind in state.capped else replace(state, capped=[*state.capped, kind])
 
 
 def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
@@ -89,6 +124,8 @@ def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
     key = event.enrolment.enrolment_id
     if event.role is None:
         enrolments.pop(key, None)
+    elif key not in enrolments and len(enrolments) >= MOST_KEPT:
+        return _capped(state, "enrolments")
     else:
         known = enrolments.get(key)
         first = min(known.first_recorded_at, event.recorded_at) if known else event.recorded_at
@@ -99,20 +136,51 @@ def _enrolment(state: PersonState, event: PersonEnrolment) -> PersonState:
 
 
 def _death(state: PersonState, event: DeathRegistered | DeathRetracted) -> PersonState:
-    deaths = {k: v for k, v in state.deaths.items() if k != event.certificate_no}
-    if isinstance(event, DeathRegistered):
-        deaths[event.certificate_no] = DeathFact(
-            certificate_no=event.certificate_no,
-            date_of_death=event.date_of_death,
-            death_source=event.death_source.value,
-            recorded_at=event.recorded_at,
-            evidence=evidence_of(event),
-        )
-    return replace(state, deaths=deaths)
+    number = event.certificate_no
+    if isinstance(event, DeathRetracted):
+        return _numbered(state, "deaths", number, event, None)
+    fact = DeathFact(
+        certificate_no=number,
+        date_of_death=event.date_of_death,
+        death_source=event.death_source.value,
+        recorded_at=event.recorded_at,
+        evidence=evidence_of(event),
+    )
+    return _numbered(state, "deaths", number, event, fact)
+
+
+def _numbered(
+    state: PersonState,
+    kind: str,
+    number: str,
+    event: SourceEvent,
+    fact: DeathFact | MarriageFact | None,
+) -> PersonState:
+    """A registration of `kind` (deaths, marriages) by its number: `fact` registered, or None:
+    retracted; nothing if the state knows a newer version of it; not kept over the cap."""
+    registered: dict[str, Any] = getattr(state, kind)
+    key, known = f"{_TOMBSTONES[kind]}:{number}", registered.get(number)
+    version = event_version(event)
+    if superseded(state.retracted, key, known.evidence if known else None, version):
+        return state
+    kept = {k: v for k, v in registered.items() if k != number}
+    if fact is None:
+        retracted = with_retraction(state.retracted, key, version, MOST_KEPT)
+        return replace(state, **{kind: kept}, retracted=retracted)
+    if known is None and len(kept) >= MOST_KEPT:
+        return _capped(state, kind)
+    kept[number] = fact
+    return replace(state, **{kind: kept}, retracted=without_retraction(state.retracted, key))
+
+
+_TOMBSTONES = {"deaths": "death", "marriages": "marriage"}
 
 
 def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
     spouse = event.spouse_id
+    known = spouse in state.spouse_deaths
+    if not known and event.date_of_death is not None and len(state.spouse_deaths) >= MOST_KEPT:
+        return _capped(state, "spouse_deaths")
     deaths = {k: v for k, v in state.spouse_deaths.items() if k != spouse}
     evidence = {k: v for k, v in state.spouse_death_evidence.items() if k != spouse}
     if event.date_of_death is not None:
@@ -123,17 +191,26 @@ def _spouse_death(state: PersonState, event: SpouseDeathNoted) -> PersonState:
 
 
 def _marriage(state: PersonState, event: MarriageRegistered | MarriageRetracted) -> PersonState:
-    marriages = {k: v for k, v in state.marriages.items() if k != event.registration_no}
-    if isinstance(event, MarriageRegistered):
-        marriages[event.registration_no] = MarriageFact(
-            registration_no=event.registration_no,
-            kind=event.kind.value,
-            spouse_id=event.spouse_id,
-            registered_on=event.registered_on,
-            recorded_at=event.recorded_at,
-            evidence=evidence_of(event),
-        )
-    return replace(state, marriages=marriages)
+    number = event.registration_no
+    if isinstance(event, MarriageRetracted):
+        return _numbered(state, "marriages", number, event, None)
+    fact = MarriageFact(
+        registration_no=number,
+        kind=event.kind.value,
+        spouse_id=event.spouse_id,
+        registered_on=event.registered_on,
+        recorded_at=event.recorded_at,
+        evidence=evidence_of(event),
+    )
+    return _numbered(state, "marriages", number, event, fact)
+
+
+def _hukou(state: PersonState, event: SourceEvent) -> PersonState:
+    if state.registration is not None and outdated(event, state.registration.evidence):
+        return state
+    if isinstance(event, HouseholdChanged):
+        return _household(state, event)
+    return replace(state, registration=_registration(state, event))
 
 
 def _registration(state: PersonState, event: SourceEvent) -> RegistrationFact:
@@ -165,8 +242,16 @@ def _household(state: PersonState, event: HouseholdChanged) -> PersonState:
     return replace(state, registration=registration)
 
 
-def _social(previous: SocialFact | None, event: SourceEvent) -> SocialFact:
+def _with_social(state: PersonState, event: SourceEvent) -> PersonState:
     changes, aspect = _social_changes(event)
+    if state.social is not None and outdated(event, state.social.evidence.get(aspect)):
+        return state
+    return replace(state, social=_social(state.social, event, changes, aspect))
+
+
+def _social(
+    previous: SocialFact | None, event: SourceEvent, changes: dict[str, Any], aspect: str
+) -> SocialFact:
     base = previous or SocialFact(occurred_on=event.occurred_on, recorded_at=event.recorded_at)
     evidence = {**base.evidence, aspect: evidence_of(event)}
     return replace(

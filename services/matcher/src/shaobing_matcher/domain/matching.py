@@ -5,26 +5,28 @@ same evaluation of the whole state after the event. The policies (政策找人) 
 
 The evaluation is level-based (everything the state supports, whatever the arrival order); what
 is sent is what changed since the state was stored (`news`): an alert not raised before, a
-withdrawal not sent before, a notification not sent before. The hot path and the sweep store the
-state only once what it sent is acknowledged, so a crash in between sends it again (absorbed
-downstream: deterministic ids); a resend sweep sends everything that holds, for a downstream
-that lost what it had (docs/operations.md).
+withdrawal not sent before, a notification not sent before, and the withdrawal of one that the
+change ended. The hot path and the sweep store the state only once what it sent is
+acknowledged, so a crash in between sends it again (absorbed downstream: deterministic ids); a
+resend sweep sends everything that holds, and every withdrawal, for a downstream that lost what
+it had (docs/operations.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Sequence
 
 from msgspec.structs import replace
 
 from shaobing_contracts.codec import AnyPersonEvent
 from shaobing_contracts.death import SpouseDeathNoted
+from shaobing_contracts.notification import NotificationRaised
 
 from .clock import Clock
 from .evaluation import Outcome, RuleBook, base_scope, evaluate
 from .facts import fold
-from .person import PersonState
-from .policies import notifications
+from .person import NoticeRef, PersonState
+from .policies import NOTHING_ENDED, Ended, ended, notifications, withdrawal
 from .spouse import spouse_notices
 
 
@@ -60,24 +62,61 @@ def news(
     notices: list[SpouseDeathNoted] | None = None,
 ) -> Outcome:
     """What `state` calls for that was not sent for the `before` state (None: everything): the
-    notifications sent are not even built again; the outcome's state remembers the new ones."""
+    notifications sent are not even built again; those that the change from `before` ended are
+    withdrawn (a sweep, `before` being `state`, changes no fact: it withdraws none), those no
+    longer due otherwise lapse; the outcome's state remembers what it sent."""
     outcome = reevaluate(state, book, clock, notices, before.notified if before else ())
     raised, withdrawn = outcome.raised, outcome.withdrawn
     if before is not None:
         raised = [a for a in raised if str(a.id) not in before.raised]
         withdrawn = [w for w in withdrawn if str(w.id) not in before.withdrawn]
-    found, state = outcome.notifications, outcome.state
-    if found:
-        state = replace(state, notified=sorted({*state.notified, *(str(n.id) for n in found)}))
+    found, gone = outcome.notifications, _ended(before, state, outcome, book, clock)
     return Outcome(
-        state,
+        _remembered(outcome.state, found, gone),
         raised,
         withdrawn,
         outcome.failures,
         found,
         outcome.evaluated,
         outcome.spouse_notices,
+        outcome.due,
+        gone.withdrawn,
     )
+
+
+def _ended(
+    before: PersonState | None, state: PersonState, outcome: Outcome, book: RuleBook, clock: Clock
+) -> Ended:
+    """The notifications sent that the state no longer calls for: withdrawn if the change from
+    `before` ended them, else lapsed; resending (`before` None), every withdrawal again."""
+    if not (state.notified or state.notices_withdrawn):  # most people: nothing sent
+        return NOTHING_ENDED
+    failed = {f.rule_id for f in outcome.failures}
+    changed = before is not None and before is not state
+    gone = ended(before or state, outcome.due, failed, book, clock, changed=changed)
+    if before is not None:
+        return gone
+    withdrawn = state.notices_withdrawn.items()
+    again = [withdrawal(n, ref, book, clock) for n, ref in withdrawn if n not in outcome.due]
+    return Ended(again, gone.lapsed)
+
+
+def _remembered(
+    state: PersonState, found: Sequence[NotificationRaised], gone: Ended
+) -> PersonState:
+    """The state remembering the notifications it sent and those it withdrew, and forgetting
+    those that lapsed."""
+    if not (found or gone.withdrawn or gone.lapsed):
+        return state
+    sent = {str(n.id) for n in found}
+    withdrawn = {n: ref for n, ref in state.notices_withdrawn.items() if n not in sent}
+    for w in gone.withdrawn:
+        withdrawn[str(w.id)] = NoticeRef(policy_id=w.policy_id, id_number=w.id_number)
+    ended_ids = {*gone.lapsed, *(str(w.id) for w in gone.withdrawn)}
+    notified = sorted({*state.notified, *sent} - ended_ids)
+    if notified == state.notified and withdrawn == state.notices_withdrawn:
+        return state
+    return replace(state, notified=notified, notices_withdrawn=withdrawn)
 
 
 def reevaluate(
@@ -92,13 +131,14 @@ def reevaluate(
     the notifications not to build again)."""
     scope = base_scope(state, book, clock)  # converted for CEL once for rules and policies
     outcome = evaluate(state, book, clock, scope)
-    found, failures = notifications(outcome.state, book, clock, scope, sent)
+    called = notifications(outcome.state, book, clock, scope, sent)
     return Outcome(  # not dataclasses.replace: twice as slow, once per person
         outcome.state,
         outcome.raised,
         outcome.withdrawn,
-        [*outcome.failures, *failures],
-        found,
+        [*outcome.failures, *called.failures],
+        called.new,
         outcome.evaluated,
         notices or [],
+        called.due,
     )

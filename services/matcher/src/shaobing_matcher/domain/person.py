@@ -20,6 +20,8 @@ import msgspec
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.enrolment import EnrolmentFacts, MemberRole
 
+from .versions import Version
+
 EvidenceJson = msgspec.Raw  # a contract Evidence as JSON (shaobing_contracts.codec.encode)
 
 
@@ -101,6 +103,13 @@ class AlertRef(msgspec.Struct, kw_only=True):
     fact_key: str
 
 
+class NoticeRef(msgspec.Struct, kw_only=True):
+    """A notification sent for this person's state: enough to withdraw it (or withdraw it again)."""
+
+    policy_id: str
+    id_number: str  # the person it was to contact
+
+
 _MARRYING = ("MARRIAGE", "REMARRIAGE")  # kinds after which the person is married
 
 
@@ -116,10 +125,18 @@ class PersonState(msgspec.Struct, kw_only=True):
     # alert id → alert sent whose facts still hold; alert id → alert withdrawn since
     raised: dict[str, AlertRef] = {}
     withdrawn: dict[str, AlertRef] = {}
-    # the ids of the notifications sent for this person's state, in order (never sent again)
+    # the ids of the notifications sent for this state and not withdrawn since, in order (never
+    # sent again while here)
     notified: list[str] = []
     # the spouse's ID number → the evidence of their death, as told with it
     spouse_death_evidence: dict[str, list[EvidenceJson]] = {}
+    # notification id → a notification sent, then withdrawn when a change of facts ended it
+    notices_withdrawn: dict[str, NoticeRef] = {}
+    # fact key (death:<certificate>, marriage:<registration>) → the version of its retraction:
+    # an older registration replayed after it does not bring the fact back
+    retracted: dict[str, Version] = {}
+    # the kinds of fact (deaths, marriages, enrolments, spouse_deaths) that reached MOST_KEPT
+    capped: list[str] = []
 
     def death(self) -> DeathFact | None:
         """The earliest death still registered (a retracted certificate no longer counts)."""

@@ -30,6 +30,11 @@ NOTIFIED = Counter(
     "Notifications sent (a repeat only after a crash or a resend sweep)",
     ["policy_id"],
 )
+UNNOTIFIED = Counter(
+    "shaobing_matcher_notifications_withdrawn_total",
+    "Notifications withdrawn (a change of the person's facts ended them)",
+    ["policy_id"],
+)
 TICKS = Counter(
     "shaobing_matcher_sweeps_total", "Sweeps of the rules and policies over every person done"
 )
@@ -60,6 +65,8 @@ def count_outcome(outcome: Outcome) -> None:
         WITHDRAWN.labels(withdrawal.rule_id).inc()
     for notification in outcome.notifications:
         NOTIFIED.labels(notification.policy_id).inc()
+    for withdrawal in outcome.notifications_withdrawn:
+        UNNOTIFIED.labels(withdrawal.policy_id).inc()
     for failure in outcome.failures:
         RULE_FAILURES.labels(failure.rule_id).inc()
         log.error("rule_failed", error=str(failure))

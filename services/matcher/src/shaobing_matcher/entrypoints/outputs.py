@@ -14,11 +14,12 @@ from . import metrics
 async def add_outcome(
     outbox: RecordBatches, key: bytes, outcome: Outcome, headers: Headers = ()
 ) -> None:
-    """Queue the outcome's alerts, withdrawals and notifications (what is new: `matching.news`)
-    and what the spouse is to be told."""
+    """Queue the outcome's alerts, notifications and their withdrawals (what is new:
+    `matching.news`) and what the spouse is to be told."""
     for alert in [*outcome.raised, *outcome.withdrawn]:
         await outbox.add(Topic.ALERTS, key, encode(alert), headers=headers)
-    for notification in outcome.notifications:  # to the person to contact (a spouse, maybe)
+    # to the person to contact (a spouse, maybe): a withdrawal follows its notification
+    for notification in [*outcome.notifications, *outcome.notifications_withdrawn]:
         to = notification.id_number.encode()
         await outbox.add(Topic.NOTIFICATIONS, to, encode(notification), headers=headers)
     for notice in outcome.spouse_notices:
@@ -27,8 +28,9 @@ async def add_outcome(
 
 
 def sent_for(outcome: Outcome) -> int:
-    """How many alerts, withdrawals and notifications the outcome sends."""
-    return len(outcome.raised) + len(outcome.withdrawn) + len(outcome.notifications)
+    """How many alerts, notifications and withdrawals of either the outcome sends."""
+    alerts = len(outcome.raised) + len(outcome.withdrawn)
+    return alerts + len(outcome.notifications) + len(outcome.notifications_withdrawn)
 
 
 def count_result(result: BatchResult) -> None:
