@@ -11,8 +11,8 @@ Debezium topics (the matcher's batched streams report their health the same way)
   the queue.
 - Anything wrong with the broker or the group (a commit refused after a rebalance, a broker
   gone) ends this consumer: a new one joins the group and reads on from the last commit (what
-  was stored but not committed comes again and is absorbed by its ids). A commit beyond a
-  partition's end means the broker lost its log: that partition is read from its beginning.
+  was stored but not committed comes again and is absorbed by its ids). A position beyond a
+  partition's end (the broker lost its log) is reset to its beginning (`auto_offset_reset`).
 
 `ConsumerHealth` says what readiness and the metrics need: assigned or not, failing since when
 and why, and when the consumer last made progress (a batch stored and committed, or a poll that
@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Gauge
 
@@ -95,7 +95,7 @@ class BatchConsumer:
         try:
             while True:
                 consumer = self._new_consumer()
-                consumer.subscribe(self._topics, listener=_FromALostLog(consumer))
+                consumer.subscribe(self._topics)
                 try:
                     await consumer.start()
                     await self._consume(consumer)
@@ -144,28 +144,3 @@ class BatchConsumer:
                 pause = self.health.failed(exc)
                 log.warning("batch_store_retried", group=self.health.group, error=str(exc)[:300])
                 await asyncio.sleep(pause)
-
-
-class _FromALostLog(ConsumerRebalanceListener):
-    """A committed offset beyond a partition's end belongs to a log the broker lost (restarted
-    empty, refilled by replay): the partition is read from its beginning instead, lest what the
-    new log holds below that offset be skipped."""
-
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self._consumer = consumer
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        pass
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        if not assigned:
-            return
-        ends = await self._consumer.end_offsets(list(assigned))
-        lost = []
-        for tp in assigned:
-            committed = await self._consumer.committed(tp)
-            if committed is not None and committed > ends[tp]:
-                lost.append(tp)
-        if lost:
-            log.warning("committed_beyond_the_log", partitions=sorted(map(str, lost)))
-            await self._consumer.seek_to_beginning(*lost)

@@ -8,6 +8,7 @@ deterministic event ids. Replay is clearing the mark.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ import asyncpg
 import orjson
 import prometheus_client
 import structlog
+
+from shaobing_contracts.topics import TOPICS
 
 from .periodic import every
 
@@ -79,18 +82,35 @@ async def mark_for_replay(
     until: datetime | None,
     topics: Sequence[str] | None,
 ) -> int:
-    """Queue already-published events (accepted in [since, until)) to be published again."""
-    result = await conn.execute(
-        """update event_log set published_at = null
-           where published_at is not null
-             and ($1::timestamptz is null or accepted_at >= $1)
-             and ($2::timestamptz is null or accepted_at < $2)
-             and ($3::text[] is null or topic = any($3))""",
-        since,
-        until,
-        list(topics) if topics else None,
-    )
+    """Queue already-published events (accepted in [since, until)) to be published again.
+
+    It first waits for the batches the relays of those topics have in flight (their locks):
+    a batch sent to a broker that lost it and marked published just after this update would
+    otherwise be neither published nor replayed."""
+    producers = {
+        p for t, spec in TOPICS.items() if not topics or t in topics for p in spec.producers
+    }
+    async with conn.transaction():
+        for service in sorted(producers):
+            await conn.execute("select pg_advisory_xact_lock($1)", relay_lock(service))
+        result = await conn.execute(
+            """update event_log set published_at = null
+               where published_at is not null
+                 and ($1::timestamptz is null or accepted_at >= $1)
+                 and ($2::timestamptz is null or accepted_at < $2)
+                 and ($3::text[] is null or topic = any($3))""",
+            since,
+            until,
+            list(topics) if topics else None,
+        )
     return int(result.split()[-1])
+
+
+def relay_lock(service: str) -> int:
+    """The advisory-lock key of a service's relay: one replica publishes at a time, and a
+    replay waits for the batch in flight."""
+    digest = hashlib.sha256(f"shaobing-relay:{service}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 PRUNED = prometheus_client.Counter(

@@ -92,3 +92,18 @@ async def start_producer(
                 raise
             await asyncio.sleep(1)
     raise RuntimeError("unreachable")
+
+
+def main() -> None:
+    """`python -m shaobing_runtime.kafka`: create the contracts' topics that are missing (with
+    TOPIC_PARTITIONS partitions) on KAFKA_BOOTSTRAP_SERVERS, a broker without authentication
+    (with Strimzi its Topic Operator recreates them): the first step after a broker lost its
+    log, before the replay (docs/operations.md)."""
+    settings = CommonSettings()
+    bootstrap, partitions = settings.kafka_bootstrap_servers, settings.topic_partitions
+    created = asyncio.run(ensure_topics(bootstrap, partitions))
+    print(f"topics created: {', '.join(created) or 'none missing'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 
@@ -30,6 +29,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from shaobing_contracts.topics import produced_by
 
 from .database import is_transient
+from .event_log import relay_lock
 from .health import Degraded, LoopHealth
 from .record_batches import RecordBatches
 
@@ -89,7 +89,7 @@ class Relay:
         self._pool, self._producer, self._batch = pool, producer, batch
         self._service, self._topics = service, list(produced_by(service))
         self._max_bytes = max_message_bytes
-        self._lock = _lock_key(service)
+        self._lock = relay_lock(service)
         self._wake = asyncio.Event()
         self.health = LoopHealth()
 
@@ -184,12 +184,6 @@ def _passes(exc: BaseException) -> bool:
     if isinstance(exc, KafkaError):
         return bool(exc.retriable) or isinstance(exc, KafkaTimeoutError)
     return is_transient(exc)
-
-
-def _lock_key(service: str) -> int:
-    """A bigint advisory-lock key of the service's relay."""
-    digest = hashlib.sha256(f"shaobing-relay:{service}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _header_list(json_text: str | None) -> list[tuple[str, bytes]]:

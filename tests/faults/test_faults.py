@@ -66,5 +66,6 @@ def test_a_service_killed_and_started_again_loses_nothing(
 ):
     faults.kill(service)
     through(fault_stack, 3)
+    started_again = time.monotonic()
     faults.restart(service)
-    recovered(fault_stack, workload)
+    recovered(fault_stack, workload, ended=started_again)

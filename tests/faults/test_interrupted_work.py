@@ -85,6 +85,7 @@ def test_ingest_killed_in_the_middle_of_a_csv_export_takes_the_file_again(
     first.join(60)
     stored_before = _stored_rows(fault_stack, people)
     assert 5000 <= stored_before < ROWS
+    started_again = time.monotonic()
     faults.restart("ingest")
 
     again = _post(fault_stack, lines)
@@ -96,7 +97,7 @@ def test_ingest_killed_in_the_middle_of_a_csv_export_takes_the_file_again(
     assert counts["duplicates"] + counts["ignored"] == stored_before
     assert counts["dead_lettered"] == 0
     assert _stored_rows(fault_stack, people) == ROWS
-    recovered(fault_stack, workload)
+    recovered(fault_stack, workload, ended=started_again)
 
 
 @pytest.fixture
@@ -115,6 +116,7 @@ def test_the_api_killed_in_the_middle_of_a_payout_run_fails_it_and_a_new_run_dec
         time.sleep(2)
         faults.kill("api")
     through(fault_stack, max(FAULT_SECONDS, 12))  # longer than API_PAYOUT_STALL_SECONDS
+    started_again = time.monotonic()
     faults.restart("api")
 
     interrupted = officer.get(f"/v1/payout-runs/{started.json()['id']}").json()
@@ -133,4 +135,4 @@ def test_the_api_killed_in_the_middle_of_a_payout_run_fails_it_and_a_new_run_dec
         run["id"],
     )
     assert items == run["rows_checked"] == run["rows_total"] > 0
-    recovered(fault_stack, workload)
+    recovered(fault_stack, workload, ended=started_again)

@@ -31,6 +31,8 @@ AREA = "310110"
 COMMUNITY = "310110001001"
 OTHER_COMMUNITY = "310110002001"
 DEBEZIUM_TOPIC = "civil.death.registrations"  # as a Debezium connector named "civil" names it
+# Not the development default: an api started as outside development shares it.
+AUDIT_CHAIN_KEY = "integration-tests-audit-chain-key-0123456789"
 PAYOUT_STALL_SECONDS = 10  # short, so that a test sees what the stall watcher does
 ALL_SOURCES = tuple(SourceSystem)
 
@@ -45,8 +47,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "ALERTS_ESCALATION_SECONDS": "1",
             "API_PAYOUT_STALL_SECONDS": str(PAYOUT_STALL_SECONDS),
             "AUDIT_ANCHOR_SECONDS": "1",
-            # Not the development default: an api started as outside development shares it.
-            "AUDIT_CHAIN_KEY": "integration-tests-audit-chain-key-0123456789",
+            "AUDIT_CHAIN_KEY": AUDIT_CHAIN_KEY,
             "INGEST_MAX_CSV_BYTES": str(512 * 1024),  # test_least_privilege passes it
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),

@@ -16,6 +16,7 @@ from shaobing_runtime.database import create_pool
 from shaobing_runtime.settings import AuditSettings
 
 from .conftest import (
+    AUDIT_CHAIN_KEY,
     dead_beneficiary,
     eventually,
     fetch,
@@ -34,7 +35,8 @@ async def _trail(database_url: str, alert_id: str) -> tuple[list, list, Break | 
             entries = await conn.fetch(
                 "select action, actor from audit_log where object_id = $1 order by seq", alert_id
             )
-            verdict = await audit.verify(conn, AuditSettings().keyring(), None)
+            keyring = AuditSettings(audit_chain_key=AUDIT_CHAIN_KEY).keyring()
+            verdict = await audit.verify(conn, keyring, None)
         return [tuple(k) for k in kinds], [tuple(e) for e in entries], verdict.broken
     finally:
         await pool.close()

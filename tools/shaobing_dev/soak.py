@@ -30,7 +30,7 @@ import psutil
 from .bench_record import append_row, machine
 from .faults import Faults
 from .stack import SERVICES, Stack, StackConfig, free_port
-from .workload import Workload, probe_seconds
+from .workload import Workload, probe
 
 SEED = 5
 
@@ -126,7 +126,7 @@ def soak(args: argparse.Namespace) -> dict:
                 started = time.time()
                 inject()
                 ended = time.time()
-                recovery = probe_seconds(stack, timeout=300)
+                recovery = probe(stack, timeout=300).seconds
                 windows.append(Window(name, started, ended, recovery))
                 print(f"{name}: recovered in {recovery:.1f} s", flush=True)
         problems = workload.settled(timeout=600)

@@ -383,24 +383,35 @@ PROBE_SEED = 99  # the probes' people and enrolments: no workload of seeds 1-88 
 _probes = itertools.count(1)  # one numbering for every probe of the process
 
 
-def probe_seconds(stack: Stack, *, timeout: float) -> float:
-    """A new recipient enrolled and their death posted (each until answered 2xx): seconds until
-    its alert is stored, or a number over `timeout` when it was not."""
+@dataclass(frozen=True)
+class Probe:
+    """How long a new death took to become an alert, and where the time went."""
+
+    seconds: float  # from the start until the alert was stored (or the timeout)
+    enrolled: float  # until the enrolment was accepted
+    posted: float  # until the death was accepted
+
+
+def probe(stack: Stack, *, timeout: float) -> Probe:
+    """A new recipient enrolled and their death posted (each until answered 2xx), then waited
+    for until its alert is stored or `timeout` passes."""
     started = time.monotonic()
-    probe = Workload(stack, rate=0, seed=PROBE_SEED, numbers=_probes)
-    enrolment = probe._new_enrolment()
+    prober = Workload(stack, rate=0, seed=PROBE_SEED, numbers=_probes)
+    enrolment = prober._new_enrolment()
     person = enrolment["beneficiary_id"]
-    probe._post("api", "/v1/enrolments", [enrolment])
-    probe.ledger.enrolled[person] = enrolment["enrolment_id"]
-    _, change, _ = probe._die_of(person)
-    probe._post("ingest", "/v1/sources/death/changes", [change])
+    prober._post("api", "/v1/enrolments", [enrolment])
+    enrolled = time.monotonic() - started
+    prober.ledger.enrolled[person] = enrolment["enrolment_id"]
+    _, change, _ = prober._die_of(person)
+    prober._post("ingest", "/v1/sources/death/changes", [change])
+    posted = time.monotonic() - started
     while time.monotonic() - started <= timeout:
         if asyncio.run(_alerted(stack.database_url, enrolment["enrolment_id"])):
             break
         time.sleep(0.25)
-    for client in probe._clients.values():
+    for client in prober._clients.values():
         client.close()
-    return time.monotonic() - started
+    return Probe(time.monotonic() - started, enrolled, posted)
 
 
 async def _alerted(database_url: str, enrolment_id: str) -> bool:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -66,6 +66,7 @@ class BatchedStream:
         self._lock = asyncio.Lock()  # one batch, rebalance or recovery at a time
         self._lag = ConsumerLag(self.group)
         self._rewrites: set[asyncio.Future] = set()  # changelogs written again, until done
+        self._relogging: set[int] = set()  # partitions whose changelog is being written again
         self._store: StateStore
         self._consumer: AIOKafkaConsumer
         self._outbox: RecordBatches
@@ -173,8 +174,10 @@ class BatchedStream:
         for result in results.values():
             await self._queue(result)
         await self._outbox.send()
-        await self._store_states({p: self._changed(r) for p, r in results.items()})
-        if offsets:
+        lost = await self._store_states({p: self._changed(r) for p, r in results.items()})
+        if lost:
+            await self._log_lost(lost)
+        if offsets := {tp: o for tp, o in (offsets or {}).items() if tp.partition not in lost}:
             await self._consumer.commit(offsets)
         for result in results.values():
             self._count(result)
@@ -195,16 +198,22 @@ class BatchedStream:
         """A partition's result in the metrics, once it is persisted."""
         raise NotImplementedError
 
-    async def _store_states(self, states: Mapping[int, Mapping[bytes, bytes]]) -> None:
+    async def _store_states(self, states: Mapping[int, Mapping[bytes, bytes]]) -> set[int]:
         """The changed states (per partition) to the changelog, acknowledged; then to the store
-        with the changelog offset they reach."""
+        with the changelog offset they reach. Returns the partitions whose changelog offset went
+        back: the broker lost its log (restarted empty) since the store's last write."""
         for p, changed in states.items():
             for key, state in changed.items():
                 await self._outbox.add(self.changelog, key, state, partition=p)
         written = await self._outbox.send()
+        lost = set()
         for p, changed in states.items():
             if changed:
-                self._store.write(p, changed, written[self.changelog, p])
+                known, offset = self._store.changelog_offset(p), written[self.changelog, p]
+                if known is not None and offset <= known and p not in self._relogging:
+                    lost.add(p)
+                self._store.write(p, changed, offset)
+        return lost
 
     async def _dead_letter(self, record: Record, exc: Exception) -> None:
         """Queue the record's dead letter with the reason (sent with the batch's outputs)."""
@@ -220,15 +229,13 @@ class BatchedStream:
 
     async def recover(self, partitions: set[int]) -> set[int]:
         """The states of newly assigned partitions, brought up to the changelog's end; returns
-        the partitions whose changelog the broker lost (their states are written again)."""
+        the partitions whose changelog ends before what the store holds (the broker lost it)."""
         reader = self._new_consumer(group_id=None)
         await reader.start()
         try:
             started = time.monotonic()
             applied, behind = await recover(self._store, reader, self.changelog, partitions)
             seconds = round(time.monotonic() - started, 2)
-            if behind:
-                self._later(self._written_again(behind))
             log.info(
                 "states_recovered",
                 changelog=self.changelog,
@@ -240,29 +247,41 @@ class BatchedStream:
         finally:
             await reader.stop()
 
-    def _later(self, work: Awaitable[None]) -> None:
-        """Work that takes the lock chunk by chunk, after the rebalance that asked for it."""
-        future = asyncio.ensure_future(work)
+    async def _log_lost(self, partitions: set[int]) -> None:
+        """The broker lost its log (restarted empty; found by the changelog ending, or written,
+        before what the store holds): the inputs of `partitions` are read again from the
+        beginning (the group's offsets, or a failed batch's seek-back, belong to the old log and
+        would skip what the new one holds below them), once the topics exist again (until then
+        what the stream sends may be lost: they are paused), and the states written again."""
+        log.warning("log_lost", group=self.group, partitions=sorted(partitions))
+        inputs = [tp for tp in self._consumer.assignment() if tp.partition in partitions]
+        await self._consumer.seek_to_beginning(*inputs)
+        self._consumer.pause(*inputs)
+        self._relogging |= partitions
+        future = asyncio.ensure_future(self._written_again(partitions))
         self._rewrites.add(future)
         future.add_done_callback(self._rewrites.discard)
 
     async def _written_again(self, partitions: set[int]) -> None:
-        """The broker lost its log (restarted empty): once the topics exist again, the local
-        states of `partitions` are written to the changelog again, with whatever else the
-        stream must redo (`_rewrite`); tried again until it succeeds."""
+        """Once the topics exist again, the local states of `partitions` are written to the
+        changelog again, with whatever else the stream must redo (`_rewrite`); tried again
+        until it succeeds."""
         while not self._stopping:
             try:
                 await self._ensure_changelog(wait_for=tuple(produced_by("matcher")))
+                assigned = self._consumer.assignment()
+                self._consumer.resume(*(tp for tp in assigned if tp.partition in partitions))
                 await self._rewrite(partitions)
                 log.info(
                     "changelog_written_again",
                     changelog=self.changelog,
                     partitions=sorted(partitions),
                 )
-                return
+                break
             except Exception:
                 log.exception("changelog_not_written_again", changelog=self.changelog)
                 await asyncio.sleep(5)
+        self._relogging -= partitions
 
     async def _rewrite(self, partitions: set[int]) -> None:
         """Every local state of the partitions to the changelog (and the store's offsets)."""
@@ -337,8 +356,6 @@ class _Rebalance(ConsumerRebalanceListener):
                 except Exception:
                     log.exception("states_not_recovered", changelog=self._stream.changelog)
                     await asyncio.sleep(1)
-            if lost:  # whatever offsets the group or a failed batch held belong to the old log
-                await self._stream._consumer.seek_to_beginning(
-                    *(tp for tp in assigned if tp.partition in lost)
-                )
+            if lost:
+                await self._stream._log_lost(lost)
             self._stream.ready = bool(assigned)  # a worker without partitions is not ready
