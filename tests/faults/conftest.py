@@ -51,7 +51,8 @@ def workload(fault_stack: Stack) -> Iterator[Workload]:
 
 
 RECOVERY_SECONDS = 30
-RECOVERIES: list[tuple[str, float]] = []  # (test, seconds from the fault's end to a new alert)
+# (test, seconds from the fault's end to a new death's alert, MiB a service grew by at most)
+RECOVERIES: list[tuple[str, float, int | None]] = []
 MEMORY_HEADROOM = 200 << 20  # what a service may grow by while a dependency is away
 
 
@@ -89,7 +90,8 @@ def recovered(
     ended = ended or time.monotonic()
     took = probe(stack, timeout=RECOVERY_SECONDS)
     since_fault = time.monotonic() - ended
-    RECOVERIES.append((os.environ["PYTEST_CURRENT_TEST"].split(" ")[0], since_fault))
+    most = max(grown.values(), default=0) >> 20 if grown else None
+    RECOVERIES.append((os.environ["PYTEST_CURRENT_TEST"].split(" ")[0], since_fault, most))
     assert since_fault <= RECOVERY_SECONDS, f"{since_fault:.1f} s after the fault: {took}"
     assert workload.settled(timeout=90) == []
 
@@ -98,8 +100,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """How long each fault took to recover from (docs/operations.md quotes them)."""
     if RECOVERIES:
         terminalreporter.section(f"recovery after each fault (FAULT_SECONDS={FAULT_SECONDS:g})")
-        for test, seconds in RECOVERIES:
-            terminalreporter.write_line(f"{seconds:5.1f} s  {test.split('::')[-1]}")
+        for test, seconds, most in RECOVERIES:
+            grew = "" if most is None else f", memory +{most} MiB at most meanwhile"
+            terminalreporter.write_line(f"{seconds:5.1f} s  {test.split('::')[-1]}{grew}")
 
 
 async def _fetchval(database_url: str, query: str, *args):

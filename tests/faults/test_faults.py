@@ -41,8 +41,8 @@ def test_a_table_held_by_a_lock_slows_the_stream_and_loses_nothing(
     fault_stack, faults: Faults, workload, table
 ):
     with faults.table_locked(table):
-        through(fault_stack)
-    recovered(fault_stack, workload)
+        grown = through(fault_stack)
+    recovered(fault_stack, workload, grown)
 
 
 def test_a_paused_broker_loses_nothing(fault_stack, faults: Faults, workload):
@@ -55,9 +55,9 @@ def test_a_broker_restarted_empty_is_refilled_by_the_documented_replay(
     fault_stack, faults: Faults, workload
 ):
     faults.restart_broker_empty()
-    through(fault_stack)
+    grown = through(fault_stack)
     assert faults.recover_broker() > 0
-    recovered(fault_stack, workload)
+    recovered(fault_stack, workload, grown)
 
 
 @pytest.mark.parametrize("service", ["matcher", "alerts", "ingest", "api"])
