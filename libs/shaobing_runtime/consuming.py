@@ -76,15 +76,17 @@ class BatchConsumer:
 
     def __init__(
         self,
-        new_consumer: Callable[[], AIOKafkaConsumer],
         *,
+        bootstrap: str,
         topics: Sequence[str],
         group: str,
         handle: Handler,
         set_aside: SetAside,
         batch_size: int,
+        options: dict[str, str] | None = None,
     ) -> None:
-        self._new_consumer, self._handle, self._set_aside = new_consumer, handle, set_aside
+        self._bootstrap, self._options = bootstrap, options or {}
+        self._handle, self._set_aside = handle, set_aside
         self._topics = list(topics)
         self._batch_size = batch_size
         self.health = ConsumerHealth(group)
@@ -95,7 +97,6 @@ class BatchConsumer:
         try:
             while True:
                 consumer = self._new_consumer()
-                consumer.subscribe(self._topics)
                 try:
                     await consumer.start()
                     await self._consume(consumer)
@@ -108,6 +109,20 @@ class BatchConsumer:
         except BaseException as exc:
             self.health.stopped = type(exc).__name__
             raise
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.health.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            metadata_max_age_ms=10_000,  # a topic created after the join is seen within seconds
+            **self._options,
+        )
+        consumer.subscribe(self._topics)
+        return consumer
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:

@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from shaobing_dev.faults import Faults
-from shaobing_dev.stack import SERVICES, Stack, StackConfig, free_port
+from shaobing_dev.stack import SERVICES, Stack, StackConfig, free_ports
 from shaobing_dev.workload import Workload, probe
 
 FAULT_SECONDS = float(os.environ.get("FAULT_SECONDS", "8"))
@@ -27,10 +27,9 @@ RATE = float(os.environ.get("FAULT_RATE", "20"))
 
 @pytest.fixture(scope="session")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
         var_dir=Path(tmp_path_factory.mktemp("faults")),
-        ports={name: free_port() for name in names},
+        ports=free_ports(),
         quiet=True,
         extra_env={"API_PAYOUT_STALL_SECONDS": "10"},
     )

@@ -21,7 +21,7 @@ from shaobing_contracts.id_number import birth_date_of, make_id_number
 from shaobing_contracts.provenance import SourceSystem
 from shaobing_dev.city import DeathRecord
 from shaobing_dev.debezium_feed import death_change_events
-from shaobing_dev.stack import Stack, StackConfig, free_port
+from shaobing_dev.stack import Stack, StackConfig, free_ports
 from shaobing_runtime.access import Role
 from shaobing_runtime.partitioning import partition_of
 from shaobing_runtime.settings import CommonSettings
@@ -39,7 +39,6 @@ ALL_SOURCES = tuple(SourceSystem)
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
         upstream_topics=(DEBEZIUM_TOPIC,),
         extra_env={
@@ -51,7 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "INGEST_MAX_CSV_BYTES": str(512 * 1024),  # test_least_privilege passes it
         },
         var_dir=Path(tmp_path_factory.mktemp("stack")),
-        ports={name: free_port() for name in names},
+        ports=free_ports(),
         quiet=True,
     )
     with Stack(config) as running:

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from shaobing_dev.stack import Stack, StackConfig, free_port
+from shaobing_dev.stack import Stack, StackConfig, free_ports
 from shaobing_runtime.access import Role
 
 from .conftest import AREA, death_of, enrolment, eventually, new_person, token
@@ -20,10 +20,9 @@ from .conftest import AREA, death_of, enrolment, eventually, new_person, token
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Its own stack: restarting the broker must not disturb the session's."""
-    names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
         var_dir=Path(tmp_path_factory.mktemp("restart")),
-        ports={n: free_port() for n in names},
+        ports=free_ports(),
         quiet=True,
     )
     with Stack(config) as stack:

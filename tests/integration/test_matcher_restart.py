@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from shaobing_dev.bench_matcher import events_processed
-from shaobing_dev.stack import Stack, StackConfig, answers, free_port
+from shaobing_dev.stack import Stack, StackConfig, answers, free_ports
 from shaobing_runtime.access import Role
 
 from .conftest import AREA, death_of, enrolment, eventually, new_person, token
@@ -23,10 +23,9 @@ from .topic_reader import read_records
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Its own stack: a matcher that failed to come back must not fail the other tests."""
-    names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
         var_dir=Path(tmp_path_factory.mktemp("kill")),
-        ports={n: free_port() for n in names},
+        ports=free_ports(),
         quiet=True,
     )
     with Stack(config) as stack:

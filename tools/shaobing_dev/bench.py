@@ -26,7 +26,7 @@ from .bench_record import append_row, machine
 from .city import deaths_for, enrolment_dicts_for, generate_city
 from .csv_feed import death_csv
 from .debezium_feed import death_change_events
-from .stack import Stack, StackConfig, free_port
+from .stack import Stack, StackConfig, free_ports
 
 CHUNK = 1000
 
@@ -99,7 +99,7 @@ def run(people: int, deaths: int) -> dict:
     changes = death_change_events(records, with_schema=True)
     members = sum(len(e["household_members"]) for e in enrolments)
     with tempfile.TemporaryDirectory() as var:
-        ports = {n: free_port() for n in ("broker", "api", "ingest", "alerts", "matcher")}
+        ports = free_ports()
         with Stack(StackConfig(var_dir=Path(var), ports=ports, quiet=True)) as stack:
             _post_all(f"{stack.url('api')}/v1/enrolments", enrolments, Role.CASEWORKER)
             _wait_for(lambda: _matcher_count(stack, "person_enrolment"), members)

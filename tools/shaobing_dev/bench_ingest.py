@@ -30,7 +30,7 @@ from .bench_record import append_row, machine
 from .city import DeathRecord, deaths_for, generate_city
 from .csv_feed import death_csv
 from .debezium_feed import death_change_events
-from .stack import Stack, StackConfig, free_port
+from .stack import Stack, StackConfig, free_ports
 
 FEEDS = 1  # concurrent posters, as two source systems sending at once
 
@@ -83,7 +83,7 @@ def run(events: int) -> dict[str, dict]:
     records = deaths_for(city, [], count=3 * events, recipient_share=0, start=start)
     with_schema, without, csv = (records[i * events : (i + 1) * events] for i in range(3))
     with tempfile.TemporaryDirectory() as var:
-        ports = {n: free_port() for n in ("broker", "api", "ingest", "alerts", "matcher")}
+        ports = free_ports()
         config = StackConfig(var_dir=Path(var), ports=ports, quiet=True, services=("ingest",))
         with Stack(config) as stack:
             feeds = {

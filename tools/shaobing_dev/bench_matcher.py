@@ -41,7 +41,7 @@ from shaobing_runtime.partitioning import partition_of
 
 from .bench_record import append_row, machine
 from .city import City, DeathRecord, Resident, deaths_for, enrolments_for, generate_city
-from .stack import Stack, StackConfig, answers, free_port, wait_until
+from .stack import Stack, StackConfig, answers, free_ports, wait_until
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _IDS = uuid.UUID("5b7c0e1a-8f0d-4a53-9d0e-3c2b1a0f9e87")
@@ -242,7 +242,7 @@ def run(
     expected = len(registrations) + len(enrolments) + members + len(death_messages)
     names = ["matcher", *(f"matcher-{n}" for n in range(2, workers + 1))]
     with tempfile.TemporaryDirectory() as var:
-        ports = {n: free_port() for n in ("broker", "api", "ingest", "alerts", "matcher")}
+        ports = free_ports()
         env = {"MATCHER_STORE": store}
         if not rules:
             env["RULES_DIR"] = str(_no_rules(Path(var)))

@@ -27,7 +27,7 @@ from shaobing_api.entrypoints.payout_execution import check
 from shaobing_runtime.database import create_pool
 
 from .bench_record import append_row, machine
-from .stack import Stack, StackConfig, free_port
+from .stack import Stack, StackConfig, free_ports
 
 AREA, MONTH = "310110", "2026-12"
 
@@ -202,7 +202,7 @@ async def _decide_one(conn: asyncpg.Connection, run_id: uuid.UUID, enrolment_id:
 
 def run(enrolments: int, facts: int, sample: int, slice_size: int, workers: int) -> dict:
     with tempfile.TemporaryDirectory() as var:
-        ports = {n: free_port() for n in ("broker", "api", "ingest", "alerts", "matcher")}
+        ports = free_ports()
         config = StackConfig(var_dir=Path(var), ports=ports, quiet=True, services=())
         with Stack(config) as stack:
             url = stack.database_url

@@ -29,7 +29,7 @@ import psutil
 
 from .bench_record import append_row, machine
 from .faults import Faults
-from .stack import SERVICES, Stack, StackConfig, free_port
+from .stack import SERVICES, Stack, StackConfig, free_ports
 from .workload import Workload, probe
 
 SEED = 5
@@ -105,10 +105,9 @@ def _during(fault: contextlib.AbstractContextManager, action: Callable[[], None]
 
 
 def soak(args: argparse.Namespace) -> dict:
-    names = ("broker", "api", "ingest", "alerts", "matcher")
     config = StackConfig(
         var_dir=Path(tempfile.mkdtemp(prefix="shaobing-soak-")),
-        ports={n: free_port() for n in names},
+        ports=free_ports(),
         quiet=True,
     )
     memory, windows = Memory(), []

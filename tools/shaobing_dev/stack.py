@@ -55,6 +55,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports() -> dict[str, int]:
+    """A free port each for the broker and the four services (a stack beside any other)."""
+    return {name: free_port() for name in ("broker", *SERVICES)}
+
+
 def wait_for_port(port: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

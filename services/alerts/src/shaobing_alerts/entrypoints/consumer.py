@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
@@ -61,26 +60,14 @@ class AlertConsumer:
         options: dict[str, str] | None = None,
     ):
         self._pool = pool
-
-        def new_consumer() -> AIOKafkaConsumer:
-            return AIOKafkaConsumer(
-                bootstrap_servers=bootstrap,
-                group_id=group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                session_timeout_ms=10_000,
-                heartbeat_interval_ms=1_000,
-                metadata_max_age_ms=10_000,  # a topic created later is seen within seconds
-                **(options or {}),
-            )
-
         self.loop = BatchConsumer(
-            new_consumer,
+            bootstrap=bootstrap,
             topics=(Topic.ALERTS, Topic.NOTIFICATIONS, Topic.DEAD_LETTERS),
             group=group,
             handle=self._store,
             set_aside=self._set_aside,
             batch_size=batch_size,
+            options=options,
         )
 
     async def _set_aside(self, message: ConsumerRecord, exc: Exception) -> None:

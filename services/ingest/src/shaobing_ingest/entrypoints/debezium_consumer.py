@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from starlette.datastructures import State
 
@@ -53,17 +52,6 @@ def reader(
     """Read, store, then commit, batch after batch (shaobing_runtime.consuming: retried while the
     database is away; a record that cannot be stored becomes a dead letter)."""
 
-    def new_consumer() -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=10_000,
-            metadata_max_age_ms=10_000,  # a topic created later is seen within seconds
-            **(options or {}),
-        )
-
     async def handle(records: Sequence[ConsumerRecord]) -> None:
         by_partition: dict[tuple[str, int], list[ConsumerRecord]] = defaultdict(list)
         for record in records:
@@ -85,12 +73,13 @@ def reader(
             await store_dead_letters(conn, [letter])
 
     return BatchConsumer(
-        new_consumer,
+        bootstrap=bootstrap,
         topics=list(topics),
         group=group,
         handle=handle,
         set_aside=set_aside,
         batch_size=2000,
+        options=options,
     )
 
 
