@@ -235,8 +235,8 @@ def create_publishing_app(
         await app.state.pool.fetchval("select 1")
 
     async def kafka() -> None:
-        try:
-            await app.state.producer.client.fetch_all_metadata()
+        try:  # within the check's own time: a broker that hangs is as away as one that refuses
+            await asyncio.wait_for(app.state.producer.client.fetch_all_metadata(), 2)
         except Exception as exc:
             raise Degraded(f"broker unreachable ({type(exc).__name__}): accepting anyway") from exc
 

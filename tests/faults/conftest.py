@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import psutil
 import pytest
 
@@ -93,6 +94,22 @@ def recovered(
     RECOVERIES.append((os.environ["PYTEST_CURRENT_TEST"].split(" ")[0], since_fault, most))
     assert since_fault <= RECOVERY_SECONDS, f"{since_fault:.1f} s after the fault: {took}"
     assert workload.settled(timeout=90) == []
+
+
+def readiness(stack: Stack, service: str) -> tuple[int, dict]:
+    """A service's /readyz: its status code and body (answered within seconds, always)."""
+    answer = httpx.get(f"{stack.url(service)}/readyz", timeout=5)
+    return answer.status_code, answer.json()
+
+
+def unready(stack: Stack, service: str, timeout: float = 15) -> dict:
+    """The service's /readyz body once it answers 503; the test fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while (found := readiness(stack, service))[0] != 503:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{service} still says it is ready: {found[1]}")
+        time.sleep(0.5)
+    return found[1]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from shaobing_dev.faults import Faults
 
-from .conftest import recovered, through
+from .conftest import readiness, recovered, through, unready
 
 
 def test_the_stream_flows_before_any_fault(fault_stack, workload):
@@ -32,6 +32,8 @@ def test_the_database_stopped_and_started_again_loses_nothing(
     fault_stack, faults: Faults, workload
 ):
     with faults.database_stopped():
+        for service in ("ingest", "api", "alerts"):  # each says it cannot do its job, and why
+            assert "database" in unready(fault_stack, service)["failures"]
         grown = through(fault_stack)
     recovered(fault_stack, workload, grown)
 
@@ -47,6 +49,9 @@ def test_a_table_held_by_a_lock_slows_the_stream_and_loses_nothing(
 
 def test_a_paused_broker_loses_nothing(fault_stack, faults: Faults, workload):
     with faults.broker_paused():
+        for service in ("ingest", "api"):  # still accepting: degraded, not unavailable
+            status, body = readiness(fault_stack, service)
+            assert status == 200 and "kafka" in body["degraded"], (service, body)
         grown = through(fault_stack)
     recovered(fault_stack, workload, grown)
 
