@@ -72,24 +72,30 @@ async def append(conn: asyncpg.Connection, entries: list[AuditEntry]) -> None:
     await conn.execute("select pg_advisory_xact_lock($1)", CHAIN_LOCK)
     prev = await conn.fetchval("select audit_log_tail_hash()") or GENESIS
     at = await conn.fetchval("select date_trunc('milliseconds', clock_timestamp())")
+    rows = []
     for entry in entries:
         before, prev = prev, entry_hash(prev, at, entry, _keyring.current)
-        await conn.execute(
-            """insert into audit_log (at, actor, role, action, object_type, object_id,
-                                      area_code, details, key_id, prev_hash, hash)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-            at,
-            entry.actor,
-            entry.role,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.area_code,
-            entry.details,
-            _keyring.key_id,
-            before,
-            prev,
+        rows.append(
+            (
+                at,
+                entry.actor,
+                entry.role,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                entry.area_code,
+                entry.details,
+                _keyring.key_id,
+                before,
+                prev,
+            )
         )
+    await conn.executemany(  # one round trip for a bulk post's thousands of entries, in order
+        """insert into audit_log (at, actor, role, action, object_type, object_id,
+                                  area_code, details, key_id, prev_hash, hash)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        rows,
+    )
 
 
 async def stored_entries(conn: asyncpg.Connection, from_seq: int = 0) -> AsyncIterator[StoredEntry]:
