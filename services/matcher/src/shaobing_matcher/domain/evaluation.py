@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -126,10 +126,15 @@ class Outcome:
 
 
 def evaluate(
-    state: PersonState, book: RuleBook, clock: Clock, scope: Scope | None = None
+    state: PersonState,
+    book: RuleBook,
+    clock: Clock,
+    scope: Scope | None = None,
+    sent: Container[str] = (),
 ) -> Outcome:
     """Every rule in force over every enrolment the person belongs to (`scope`: the person's
-    base_scope, when the caller has it already)."""
+    base_scope, when the caller has it already; `sent`: ids of alerts sent before, not built
+    again while the state still holds them raised)."""
     if not (state.enrolments or state.raised or state.withdrawn):
         return Outcome(state, [], [])  # no rule concerns the person, nothing to withdraw
     holding: dict[str, tuple[AlertRef, AlertRaised | None]] = {}
@@ -149,7 +154,7 @@ def evaluate(
                     evaluated[rule.definition.id] += 1
                     try:
                         if rule.holds(scope):
-                            holding |= _held(state, rule, link, fact, scope, clock)
+                            holding |= _held(state, rule, link, fact, scope, clock, sent)
                     except RuleFailed as failure:  # one broken rule must not stop the others
                         failures.append(failure)
     return _settled(state, holding, book, clock, failures, evaluated)
@@ -173,17 +178,29 @@ def applies(rule: RuleDefinition | PolicyDefinition, link: EnrolmentLink) -> boo
 
 
 def _held(
-    state: PersonState, rule: Rule, link: EnrolmentLink, fact: Fact, scope: Scope, clock: Clock
+    state: PersonState,
+    rule: Rule,
+    link: EnrolmentLink,
+    fact: Fact,
+    scope: Scope,
+    clock: Clock,
+    sent: Container[str],
 ) -> dict[str, tuple[AlertRef, AlertRaised | None]]:
+    """The alert the rule holds for, by id; None for one not to send: its enrolment is not
+    ACTIVE, or it was sent and is still raised (rendering it again is most of a rule's cost)."""
     ref = AlertRef(
         rule_id=rule.definition.id, enrolment_id=link.enrolment.enrolment_id, fact_key=fact.key
     )
+    aid = alert_id(ref.rule_id, ref.enrolment_id, ref.fact_key)
+    key = str(aid)
     active = link.enrolment.status is EnrolmentStatus.ACTIVE
-    alert = _alert(state, rule, link, fact, scope, clock) if active else None
-    return {str(alert_id(ref.rule_id, ref.enrolment_id, ref.fact_key)): (ref, alert)}
+    known = key in sent and key in state.raised
+    alert = _alert(aid, state, rule, link, fact, scope, clock) if active and not known else None
+    return {key: (ref, alert)}
 
 
 def _alert(
+    aid: uuid.UUID,
     state: PersonState,
     rule: Rule,
     link: EnrolmentLink,
@@ -203,7 +220,7 @@ def _alert(
     amount = overpaid_amount(months, enrolment.monthly_amount)
     zh, en = rule.explain(variables)
     return AlertRaised(
-        id=alert_id(definition.id, enrolment.enrolment_id, fact.key),
+        id=aid,
         rule_id=definition.id,
         rule_version=definition.version,
         fact_key=fact.key,

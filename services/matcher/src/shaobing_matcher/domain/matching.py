@@ -14,7 +14,7 @@ it had (docs/operations.md).
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 
 from msgspec.structs import replace
 
@@ -65,7 +65,7 @@ def news(
     notifications sent are not even built again; those that the change from `before` ended are
     withdrawn (a sweep, `before` being `state`, changes no fact: it withdraws none), those no
     longer due otherwise lapse; the outcome's state remembers what it sent."""
-    outcome = reevaluate(state, book, clock, notices, before.notified if before else ())
+    outcome = reevaluate(state, book, clock, notices, before)
     raised, withdrawn = outcome.raised, outcome.withdrawn
     if before is not None:
         raised = [a for a in raised if str(a.id) not in before.raised]
@@ -124,14 +124,15 @@ def reevaluate(
     book: RuleBook,
     clock: Clock,
     notices: list[SpouseDeathNoted] | None = None,
-    sent: Container[str] = (),
+    before: PersonState | None = None,
 ) -> Outcome:
     """The rules and policies in force over the state as it is: after an event, and for every
-    person when a day passes or the rules change (`notices`: what to tell the spouse; `sent`:
-    the notifications not to build again)."""
+    person when a day passes or the rules change (`notices`: what to tell the spouse; `before`:
+    the state stored last, whose alerts and notifications are not built again)."""
     scope = base_scope(state, book, clock)  # converted for CEL once for rules and policies
-    outcome = evaluate(state, book, clock, scope)
-    called = notifications(outcome.state, book, clock, scope, sent)
+    alerts_sent, notified = (before.raised, before.notified) if before else ((), ())
+    outcome = evaluate(state, book, clock, scope, alerts_sent)
+    called = notifications(outcome.state, book, clock, scope, notified)
     return Outcome(  # not dataclasses.replace: twice as slow, once per person
         outcome.state,
         outcome.raised,
