@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -105,13 +106,34 @@ def migrate(database_url: str) -> list[str]:
     return [m.id for m in pending]
 
 
+def migrate_when_reachable(database_url: str, wait_seconds: float) -> list[str]:
+    """`migrate`, once the database takes connections (a first install starts the migration
+    Job while CloudNativePG is still creating the database): tried every 5 s for up to
+    `wait_seconds`."""
+    import psycopg
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return migrate(database_url)
+        except psycopg.OperationalError as exc:
+            if time.monotonic() >= deadline:
+                raise
+            reason = str(exc).strip().splitlines()[-1]
+            print(
+                f"the database does not take connections yet ({reason}); again in 5 s", flush=True
+            )
+            time.sleep(5)
+
+
 def main() -> None:
     """`python -m shaobing_runtime.database`: apply pending migrations to DATABASE_URL (the
-    Kubernetes migration Job)."""
+    Kubernetes migration Job), waiting up to MIGRATE_WAIT_SECONDS for the database."""
     from .settings import CommonSettings
 
-    applied = migrate(CommonSettings().database_url)
-    print(f"migrations applied: {', '.join(applied) or 'none pending'}")
+    settings = CommonSettings()
+    applied = migrate_when_reachable(settings.database_url, settings.migrate_wait_seconds)
+    print(f"migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ class CommonSettings(BaseSettings):
     # event-log row is set aside, never blocking the rows behind it.
     kafka_max_message_bytes: int = Field(1_000_000, ge=1024)
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    # How long the migration Job waits for the database to take connections (a first install).
+    migrate_wait_seconds: float = Field(900, ge=0)
     environment: str = "development"
     log_level: str = "INFO"
     topic_partitions: int = 4

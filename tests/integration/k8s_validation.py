@@ -1,6 +1,7 @@
 """Validating rendered manifests offline: core kinds with kubernetes-validate (strict), custom
 resources against the CRD schemas in ../shared/schemas/k8s-crds/ made strict (no unknown field
-anywhere a schema lists its properties)."""
+anywhere a schema lists its properties), or for the kinds it lacks against the project's own in
+k8s_schemas/ (the fields Shaobing uses, strict the same way)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shaobing_dev.stack import ROOT
 
 CRDS = ROOT.parent / "shared" / "schemas" / "k8s-crds"
 K8S_VERSION = "1.33.0"
+OWN_SCHEMAS = Path(__file__).parent / "k8s_schemas"
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
 
 
@@ -55,10 +57,13 @@ def strict(schema: dict) -> dict:
 @cache
 def crd_schema(api_version: str, kind: str) -> dict | None:
     group, _, version = api_version.partition("/")
-    path = CRDS / f"{group}_{version}_{kind}.json"
-    if not path.exists():
+    name = f"{group}_{version}_{kind}"
+    if (CRDS / f"{name}.json").exists():
+        schema = strict(json.loads((CRDS / f"{name}.json").read_text()))
+    elif (OWN_SCHEMAS / f"{name}.yaml").exists():
+        schema = strict(yaml.safe_load((OWN_SCHEMAS / f"{name}.yaml").read_text()))
+    else:
         return None
-    schema = strict(json.loads(path.read_text()))
     schema["properties"] |= {
         "apiVersion": {"type": "string"},
         "kind": {"type": "string"},

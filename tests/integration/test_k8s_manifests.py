@@ -98,7 +98,8 @@ def test_the_kafka_resources_are_generated_from_the_contracts() -> None:
 def test_secrets_are_referenced_never_inlined(rendered) -> None:
     assert _of(rendered, "Secret") == []
     config = _of(rendered, "ConfigMap")[0]["data"]
-    assert not any(k in config for k in ("JWT_SECRET", "DATABASE_URL", "AUDIT_CHAIN_KEY"))
+    assert not any(k in config for k in ("JWT_SECRET", "PGPASSWORD", "AUDIT_CHAIN_KEY"))
+    assert "@" not in config["DATABASE_URL"]  # who connects, and how, is in a Secret
 
 
 def _env(workload: dict) -> dict[str, dict]:
@@ -113,15 +114,18 @@ def _secret(variable: dict) -> tuple[str, str]:
 
 def test_migrations_run_as_the_owner_and_the_services_as_a_role_that_owns_nothing(rendered):
     workloads = {
-        w["metadata"]["name"]: w for w in _of(rendered, "Deployment") + _of(rendered, "Job")
+        w["metadata"]["labels"]["app.kubernetes.io/name"]: w
+        for w in _of(rendered, "Deployment") + _of(rendered, "Job")
     }
     assert _secret(_env(workloads["shaobing-migrate"])["DATABASE_URL"]) == (
         "shaobing-db-app",
         "uri",
     )
     for name in ("shaobing-ingest", "shaobing-alerts", "shaobing-api"):
-        database = _secret(_env(workloads[name])["DATABASE_URL"])
-        assert database == ("shaobing-secrets", "database-url"), name
+        env = _env(workloads[name])
+        assert "DATABASE_URL" not in env, name  # the ConfigMap's, with no one in it
+        assert _secret(env["PGUSER"]) == ("shaobing-db-service", "username"), name
+        assert _secret(env["PGPASSWORD"]) == ("shaobing-db-service", "password"), name
     [cluster] = _of(rendered, "Cluster")
     roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
     assert (roles["shaobing_app"]["login"], roles["shaobing_app"]["bypassrls"]) == (True, True)
@@ -150,5 +154,5 @@ def test_prod_runs_three_brokers_three_controllers_and_three_database_instances(
     assert pools["brokers"]["replicas"] == 3 and pools["brokers"]["roles"] == ["broker"]
     assert pools["controllers"]["replicas"] == 3 and pools["controllers"]["roles"] == ["controller"]
     [database] = _of(prod, "Cluster")
-    assert database["spec"]["instances"] == 3 and "backup" in database["spec"]
+    assert database["spec"]["instances"] == 3
     assert database["spec"]["monitoring"]["enablePodMonitor"] is True
