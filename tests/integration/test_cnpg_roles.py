@@ -124,7 +124,7 @@ async def test_the_api_writes_and_reads_as_shaobing_scoped_inside_its_areas(serv
         members = await conn.fetchval("select count(*) from enrolment_members")
         verdict = await audit.verify(conn, KEYRING, None)
 
-    assert here in seen and elsewhere not in seen
+    assert seen == {here}
     assert [r["object_id"] for r in trail] == [here]
     assert (everywhere, members) == ({here, elsewhere}, 2)
     assert verdict.intact
