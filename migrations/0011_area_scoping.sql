@@ -2,15 +2,13 @@
 -- LOCAL ROLE) with the caller's area prefixes in the setting shaobing.areas, and row-level
 -- security keeps every row of another area out of reach, whatever a query forgets to filter.
 -- No setting, no rows. Writers (alerts, matcher) and migrations keep the owning role.
-do $$
-begin
-    if not exists (select from pg_roles where rolname = 'shaobing_scoped') then
-        create role shaobing_scoped nologin;
-    end if;
-    if not pg_has_role(current_user, 'shaobing_scoped', 'member') then
-        execute format('grant shaobing_scoped to %I', current_user);
-    end if;
-end $$;
+--
+-- The role is made outside the migrations, as it is in CloudNativePG (managed.roles in
+-- deploy/k8s/base/postgres.yaml; the local stack reads the same declaration): the database's
+-- owner that runs them may not create a role, nor, from PostgreSQL 16 on, grant one it does not
+-- hold with ADMIN OPTION. This migration first created it and made the owner a member, for the
+-- services that then connected as the owner; databases migrated then keep that, unused since
+-- 0016 (the services connect as shaobing_app, which takes the role through shaobing_service).
 
 grant usage on schema public to shaobing_scoped;
 grant select, insert, update on all tables in schema public to shaobing_scoped;

