@@ -106,33 +106,52 @@ def migrate(database_url: str) -> list[str]:
     return [m.id for m in pending]
 
 
-def migrate_when_reachable(database_url: str, wait_seconds: float) -> list[str]:
-    """`migrate`, once the database takes connections (a first install starts the migration
-    Job while CloudNativePG is still creating the database): tried every 5 s for up to
-    `wait_seconds`."""
+# The roles the migrations grant to; CloudNativePG makes them (managed.roles), migrations never.
+ROLES_MIGRATIONS_NEED = ("shaobing_scoped", "shaobing_service")
+
+
+class NotYet(Exception):
+    """The database is not ready for the migrations yet: worth waiting for."""
+
+
+def migrate_when_ready(database_url: str, wait_seconds: float) -> list[str]:
+    """`migrate`, once the database takes connections and has the roles the migrations grant
+    to (a first install starts the migration Job while CloudNativePG is still creating the
+    database and its managed roles): tried every 5 s for up to `wait_seconds`."""
     import psycopg
 
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
+            _roles_made(database_url)
             return migrate(database_url)
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, NotYet) as exc:
             if time.monotonic() >= deadline:
                 raise
             reason = str(exc).strip().splitlines()[-1]
-            print(
-                f"the database does not take connections yet ({reason}); again in 5 s", flush=True
-            )
+            print(f"the database is not ready yet ({reason}); again in 5 s", flush=True)
             time.sleep(5)
+
+
+def _roles_made(database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "select rolname from pg_roles where rolname = any(%s)", [list(ROLES_MIGRATIONS_NEED)]
+        ).fetchall()
+    missing = sorted(set(ROLES_MIGRATIONS_NEED) - {name for (name,) in rows})
+    if missing:
+        raise NotYet(f"no role {', '.join(missing)} (CloudNativePG's managed.roles) yet")
 
 
 def main() -> None:
     """`python -m shaobing_runtime.database`: apply pending migrations to DATABASE_URL (the
-    Kubernetes migration Job), waiting up to MIGRATE_WAIT_SECONDS for the database."""
+    Kubernetes migration Job), waiting up to MIGRATE_WAIT_SECONDS for the database and its roles."""
     from .settings import CommonSettings
 
     settings = CommonSettings()
-    applied = migrate_when_reachable(settings.database_url, settings.migrate_wait_seconds)
+    applied = migrate_when_ready(settings.database_url, settings.migrate_wait_seconds)
     print(f"migrations applied: {', '.join(applied) or 'none pending'}", flush=True)
 
 

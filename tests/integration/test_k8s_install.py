@@ -190,4 +190,4 @@ def test_the_migration_job_waits_for_the_database_to_exist(stack) -> None:
     fetch(stack.superuser_database_url, f"create database {name} owner {owner}")  # as initdb
     out, _ = job.communicate(timeout=60)
     assert job.returncode == 0, out
-    assert "does not take connections yet" in out and "migrations applied: 0001" in out
+    assert "not ready yet" in out and "migrations applied: 0001" in out
