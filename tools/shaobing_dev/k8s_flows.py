@@ -20,13 +20,14 @@ from pathlib import Path
 
 import yaml
 
-from .k8s_operands import cnpg_pods, pod, strimzi_pods, strimzi_policies
+from .k8s_operands import cnpg_pods, network_policy, pod, strimzi_pods, strimzi_policies
 from .stack import ROOT
 
 FLOWS = ROOT / "deploy" / "k8s" / "flows.yaml"
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
 ELSEWHERE = "elsewhere"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
+BOTH = ["Ingress", "Egress"]
 
 
 @dataclass(frozen=True)
@@ -87,24 +88,10 @@ def ours(endpoint: dict) -> bool:
 
 
 def _policy(name: str, namespace: str, pods: dict, direction: str, rule: dict) -> dict:
-    spec = {"podSelector": {"matchLabels": pods}, "policyTypes": [direction.capitalize()]}
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec | {direction: [rule]},
-    }
-
-
-def _deny_all(namespace: str) -> dict:
-    metadata = {"name": "deny-all", "namespace": namespace}
-    spec = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata,
-        "spec": spec,
-    }
+    """One rule, ingress or egress, for the pods labelled so."""
+    selector = {"matchLabels": pods}
+    spec = {"podSelector": selector, "policyTypes": [direction.capitalize()], direction: [rule]}
+    return network_policy(name, namespace, spec)
 
 
 def table_policies(endpoints: dict, flows: list[dict], namespace: str) -> list[dict]:
@@ -177,7 +164,8 @@ def _configs(documents: list[dict], overlay: str, directory: Path) -> dict[str, 
     namespace = _our_namespace(documents)
     actual = [d for d in documents if d["kind"] == "NetworkPolicy"]
     actual += strimzi_policies(documents, namespace)
-    expected = [_deny_all(namespace), *table_policies(endpoints, flows, namespace)]
+    deny_all = network_policy("deny-all", namespace, {"podSelector": {}, "policyTypes": BOTH})
+    expected = [deny_all, *table_policies(endpoints, flows, namespace)]
     return {  # nca names a configuration after its first file
         name: [_write(directory / f"{name}.yaml", policies), pods]
         for name, policies in [
@@ -257,9 +245,10 @@ def main() -> None:
         return
     verdict = check(documents, args.overlay)
     print(verdict.report)
+    denied = verdict.denied_allowed or "none"
     print(
-        f"{args.overlay}: {len(verdict.missing)} flows of the table denied, {len(verdict.extra)}"
-        f" allowed beyond it, denied flows allowed: {verdict.denied_allowed or 'none'}"
+        f"{args.overlay}: {len(verdict.missing)} connections of the table denied,"
+        f" {len(verdict.extra)} allowed beyond it, of the denied flows allowed: {denied}"
     )
     sys.exit(0 if verdict.holds else 1)
 

@@ -54,6 +54,12 @@ def _strimzi_labels(cluster: str, name: str, component: str) -> dict:
     }
 
 
+def _port_name(listener: dict) -> str:
+    """ListenersUtils.backwardsCompatiblePortName."""
+    legacy = {("plain", 9092): "tcp-clients", ("tls", 9093): "tcp-clientstls"}
+    return legacy.get((listener["name"], listener["port"]), f"tcp-{listener['name']}")
+
+
 def _node_pods(kafka: dict, pool: dict, first_id: int, namespace: str) -> list[dict]:
     cluster, name = kafka["metadata"]["name"], pool["metadata"]["name"]
     broker, controller = "broker" in pool["spec"]["roles"], "controller" in pool["spec"]["roles"]
@@ -69,7 +75,7 @@ def _node_pods(kafka: dict, pool: dict, first_id: int, namespace: str) -> list[d
         ports["tcp-ctrlplane"] = CONTROL_PLANE
     if broker:  # the replication listener and the users' listeners are on brokers only
         ports["tcp-replication"] = REPLICATION
-        ports |= {f"tcp-{x['name']}": x["port"] for x in kafka["spec"]["kafka"]["listeners"]}
+        ports |= {_port_name(x): x["port"] for x in kafka["spec"]["kafka"]["listeners"]}
     names = [f"{cluster}-{name}-{first_id + i}" for i in range(pool["spec"]["replicas"])]
     return [pod(n, namespace, labels | {"strimzi.io/pod-name": n}, ports) for n in names]
 
@@ -99,13 +105,21 @@ def _ingress(port: int, peers: list[dict]) -> dict:
     return {"ports": [{"protocol": "TCP", "port": port}], "from": peers}
 
 
-def _policy(name: str, namespace: str, selector: dict, rules: list[dict]) -> dict:
+def network_policy(name: str, namespace: str, spec: dict) -> dict:
+    """A NetworkPolicy of this spec."""
+    metadata = {"name": name, "namespace": namespace}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"podSelector": {"matchLabels": selector}, "ingress": rules},
+        "metadata": metadata,
+        "spec": spec,
     }
+
+
+def _policy(name: str, namespace: str, selector: dict, rules: list[dict]) -> dict:
+    return network_policy(
+        name, namespace, {"podSelector": {"matchLabels": selector}, "ingress": rules}
+    )
 
 
 def strimzi_policies(documents: list[dict], namespace: str) -> list[dict]:
@@ -145,13 +159,11 @@ def strimzi_policies(documents: list[dict], namespace: str) -> list[dict]:
 
 def _cnpg_labels(cluster: dict, instance: str) -> dict:
     name = cluster["metadata"]["name"]
-    major = cluster["spec"]["imageName"].rpartition(":")[2].split(".")[0]
     return {
         "cnpg.io/cluster": name,
         "cnpg.io/instanceName": instance,
         "app.kubernetes.io/name": "postgresql",
         "app.kubernetes.io/instance": name,
-        "app.kubernetes.io/version": major,
         "app.kubernetes.io/component": "database",
         "app.kubernetes.io/managed-by": "cloudnative-pg",
     }
