@@ -73,7 +73,7 @@ class DatabaseWork:
         self._url, self._service = database_url, service
         self._needed = shipped_migrations()
         self._tasks: list[asyncio.Task[object]] = []
-        self.finding = Finding(False, _waiting(self._needed, "the database not looked at yet"))
+        self.finding = Finding(False, _waiting(self._needed, "not looked at the database yet"))
         self.pool: asyncpg.Pool
 
     async def __aenter__(self) -> DatabaseWork:

