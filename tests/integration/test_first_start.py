@@ -96,9 +96,11 @@ class Database:
 
 
 def _fresh_database(stack: Stack) -> Database:
-    """A new, empty database in the stack's PostgreSQL: no migration applied."""
+    """A new, empty database in the stack's PostgreSQL (made as initdb makes it, for the owner):
+    no migration applied."""
     name = f"first_start_{next(_numbers)}_{uuid.uuid4().hex[:8]}"
-    fetch(stack.owner_database_url, f"create database {name}")
+    owner = urlsplit(stack.owner_database_url).username
+    fetch(stack.superuser_database_url, f"create database {name} owner {owner}")
     return Database(
         _at_database(stack.owner_database_url, name), _at_database(stack.database_url, name)
     )
