@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -15,6 +14,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shaobing_contracts.topics import TOPICS
 
+from .health import LoopHealth
 from .settings import CommonSettings
 
 Headers = list[tuple[str, bytes]]
@@ -74,17 +74,17 @@ async def ensure_topics(
 
 async def when_up(connect: Callable[[], Awaitable[T]]) -> T:
     """`connect()`, tried again for as long as the broker does not answer (a first install:
-    Strimzi's Kafka takes minutes) after a pause growing to 10 s; each new reason logged once."""
-    failure = ""
-    for attempt in itertools.count():
+    Strimzi's Kafka takes minutes) after a pause growing to 5 s; each new reason logged once."""
+    health = LoopHealth()
+    while True:
         try:
             return await connect()
         except KafkaError as exc:
-            if str(exc) != failure:
-                failure = str(exc)
-                log.warning("waiting_for_broker", error=failure)
-            await asyncio.sleep(min(0.5 * 2**attempt, 10))
-    raise AssertionError("unreachable")
+            before = health.error
+            pause = health.failed(exc, passes=True)
+            if health.error != before:
+                log.warning("waiting_for_broker", error=health.error)
+            await asyncio.sleep(pause)
 
 
 async def start_producer(
