@@ -5,11 +5,11 @@ applied in `_yoyo_migration`. On a first install or an upgrade the services star
 migration Job has applied them, or while it does, or before the database is up at all. A service
 then stays up (/healthz), answers /readyz 503 saying what it waits for and what the database
 has, refuses requests with a 503 (service_app), and starts none of its work in the database until
-every migration is there: against missing tables that work fails, and a consumer would set what
-it reads aside as poison; against an older schema it might succeed, and be wrong. It looks every
-few seconds, logs each change of what it finds, and never exits for it. A database holding
-migrations this release does not know (a newer release's, after a rollback) will do: migrations
-are additive.
+every migration is there: against missing tables that work fails (a consumer would set aside as
+poison what a missing table refuses); against an older schema it might succeed, and be wrong. It
+looks every few seconds, logs each change of what it finds, and never exits for it. A database
+holding migrations this release does not know (a newer release's, after a rollback) will do:
+migrations are additive.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class DatabaseWork:
         self._url, self._service = database_url, service
         self._needed = shipped_migrations()
         self._tasks: list[asyncio.Task[object]] = []
-        self.finding = Finding(False, _waiting(self._needed, "not looked at the database yet"))
+        self._found = Finding(False, _waiting(self._needed, "not looked at the database yet"))
         self.pool: asyncpg.Pool
 
     async def __aenter__(self) -> DatabaseWork:
@@ -102,9 +102,9 @@ class DatabaseWork:
             found = judge(self._needed, applied)
         except Exception as exc:
             found = unreadable(self._needed, exc)
-        if found != self.finding:
+        if found != self._found:
             _log(found)
-        self.finding = found
+        self._found = found
         return found
 
     async def _applied(self) -> set[str]:
@@ -116,12 +116,12 @@ class DatabaseWork:
 
     def waiting(self) -> str | None:
         """What the service waits for before it works (None: nothing)."""
-        return None if self.finding.ready else self.finding.says
+        return None if self._found.ready else self._found.says
 
     async def check_schema(self) -> None:
         """Readiness: the schema is there (or what the service waits for)."""
-        if not self.finding.ready:
-            raise RuntimeError(self.finding.says)
+        if not self._found.ready:
+            raise RuntimeError(self._found.says)
 
     async def check_database(self) -> None:
         """Readiness: the database answers."""
