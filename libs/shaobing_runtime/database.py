@@ -34,10 +34,11 @@ async def create_pool(
     database_url: str, *, max_size: int = 10, application_name: str = "shaobing"
 ) -> asyncpg.Pool:
     """A pool whose json/jsonb columns read and write Python values; its sessions carry the
-    service's name (pg_stat_activity, the server's logs)."""
+    service's name (pg_stat_activity, the server's logs). It connects on first use: a service
+    starts while the database is away (and waits for it, schema.py)."""
     return await asyncpg.create_pool(
         database_url,
-        min_size=1,
+        min_size=0,
         max_size=max_size,
         init=_init_connection,
         command_timeout=60,
@@ -92,6 +93,13 @@ async def in_chunks(
 def _yoyo_url(database_url: str) -> str:
     parts = urlsplit(database_url)
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
+
+
+def shipped_migrations() -> list[str]:
+    """The ids of the migrations this release ships, in order: the schema it needs."""
+    from yoyo import read_migrations
+
+    return [m.id for m in read_migrations(str(MIGRATIONS))]
 
 
 def migrate(database_url: str) -> list[str]:

@@ -32,7 +32,7 @@ class LoopHealth:
             self.failing_since = time.monotonic()
         self.error, self.passes = f"{type(exc).__name__}: {exc}"[:300], passes
         self.failures += 1
-        return min(0.5 * 2 ** (self.failures - 1), 5.0)
+        return min(0.5 * 2 ** min(self.failures - 1, 4), 5.0)  # 2**1024: no float holds it
 
     def failing_for(self) -> float:
         return 0.0 if self.failing_since is None else time.monotonic() - self.failing_since

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shaobing_contracts.topics import TOPICS
 
+from .health import LoopHealth
 from .settings import CommonSettings
 
 Headers = list[tuple[str, bytes]]
+T = TypeVar("T")
+log = structlog.get_logger()
 
 
 def client_options(settings: CommonSettings) -> dict[str, str]:
@@ -66,15 +72,31 @@ async def ensure_topics(
         await admin.close()
 
 
+async def when_up(connect: Callable[[], Awaitable[T]]) -> T:
+    """`connect()`, tried again for as long as the broker does not answer (a first install:
+    Strimzi's Kafka takes minutes) after a pause growing to 5 s; each new reason logged once."""
+    health = LoopHealth()
+    while True:
+        try:
+            return await connect()
+        except KafkaError as exc:
+            before = health.error
+            pause = health.failed(exc, passes=True)
+            if health.error != before:
+                log.warning("waiting_for_broker", error=health.error)
+            await asyncio.sleep(pause)
+
+
 async def start_producer(
-    bootstrap: str, *, idempotent: bool = True, attempts: int = 30, **options: str
+    bootstrap: str, *, idempotent: bool = True, **options: str
 ) -> AIOKafkaProducer:
-    """A producer waiting for every in-sync replica; retries until the broker is up.
+    """A producer waiting for every in-sync replica, once the broker answers (`when_up`).
 
     Idempotence is off only for brokers without InitProducerId (the embedded Tansu broker);
     consumers deduplicate by event id either way.
     """
-    for attempt in range(attempts):
+
+    async def connect() -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             acks="all",
@@ -85,13 +107,20 @@ async def start_producer(
         )
         try:
             await producer.start()
-            return producer
-        except KafkaConnectionError:
+        except BaseException:
             await producer.stop()
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(1)
-    raise RuntimeError("unreachable")
+            raise
+        return producer
+
+    return await when_up(connect)
+
+
+async def stop_producer(starting: asyncio.Task[AIOKafkaProducer]) -> None:
+    """Stop the producer `starting` started, or end its start."""
+    starting.cancel()
+    [producer] = await asyncio.gather(starting, return_exceptions=True)
+    if isinstance(producer, AIOKafkaProducer):
+        await producer.stop()
 
 
 def main() -> None:

@@ -75,18 +75,19 @@ where topic = any($1::text[]) and published_at is null and set_aside is null
 
 
 class Relay:
-    """Publishes `service`'s unpublished rows in order; wake() after a commit for low latency."""
+    """Publishes `service`'s unpublished rows in order, once run with a producer; wake() after a
+    commit for low latency."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
         *,
         service: str,
         batch: int = 2000,
         max_message_bytes: int = 1_000_000,
     ):
-        self._pool, self._producer, self._batch = pool, producer, batch
+        self._pool, self._batch = pool, batch
+        self._producer: AIOKafkaProducer
         self._service, self._topics = service, list(produced_by(service))
         self._max_bytes = max_message_bytes
         self._lock = relay_lock(service)
@@ -96,8 +97,9 @@ class Relay:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, idle_seconds: float = 1.0) -> None:
-        """Publish whenever woken, and every `idle_seconds`, until cancelled."""
+    async def run(self, producer: AIOKafkaProducer, idle_seconds: float = 1.0) -> None:
+        """Publish with `producer` whenever woken, and every `idle_seconds`, until cancelled."""
+        self._producer = producer
         try:
             while True:
                 await self._publish_all()

@@ -7,25 +7,26 @@ import gc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Any
 
 import prometheus_client
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .body_caps import CapBodies, RouteCaps
-from .database import create_pool
 from .event_log import prune_forever
 from .health import Degraded
-from .kafka import client_options, start_producer
+from .kafka import client_options, start_producer, stop_producer
 from .logging import correlation_id
 from .periodic import every
 from .problems import RefuseNulInQuery, install_problem_handlers
 from .relay import Relay
+from .schema import DatabaseWork
 from .settings import CommonSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -196,66 +197,77 @@ def create_publishing_app(
     """A service that stores what it accepts in PostgreSQL and relays it to Kafka (only
     `service`'s topics). With the broker away it goes on accepting (readiness: degraded).
 
-    Each background task is started with the app state (pool, producer, relay) and cancelled
-    on shutdown; `checks` are more readiness checks, given the app state. Bodies are capped at
-    HTTP_MAX_BODY_BYTES unless `body_caps` gives a route its own.
+    Requests, the relay and each background task (given the app state: pool, relay) wait for
+    the schema (schema.py); the producer starts whenever the broker answers. The tasks are
+    cancelled on shutdown; `checks` are more readiness checks, given the app state. Bodies are
+    capped at HTTP_MAX_BODY_BYTES unless `body_caps` gives a route its own.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await create_pool(
-            settings.database_url, application_name=f"shaobing-{service}"
+        producing = app.state.producing = asyncio.create_task(
+            start_producer(
+                settings.kafka_bootstrap_servers,
+                idempotent=settings.kafka_idempotent_producer,
+                **client_options(settings),
+            )
         )
-        app.state.producer = await start_producer(
-            settings.kafka_bootstrap_servers,
-            idempotent=settings.kafka_idempotent_producer,
-            **client_options(settings),
-        )
-        relay = app.state.relay = Relay(
-            app.state.pool,
-            app.state.producer,
-            service=service,
-            max_message_bytes=settings.kafka_max_message_bytes,
-        )
-        retention = settings.event_log_retention_days
-        tasks = [
-            asyncio.create_task(relay.run()),
-            asyncio.create_task(every(15, relay.measure_backlog, name="outbox_backlog")),
-            asyncio.create_task(prune_forever(app.state.pool, retention, every_seconds=3600)),
-        ]
-        tasks += [asyncio.create_task(task(app.state)) for task in background]
-        yield
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await app.state.producer.stop()
-        await app.state.pool.close()
+        async with database:
+            app.state.pool = database.pool
+            relay = app.state.relay = Relay(
+                database.pool, service=service, max_message_bytes=settings.kafka_max_message_bytes
+            )
 
-    async def database() -> None:
-        await app.state.pool.fetchval("select 1")
+            async def publish() -> None:
+                await relay.run(await asyncio.shield(producing))
+
+            retention = settings.event_log_retention_days
+            database.start(
+                publish,
+                partial(every, 15, relay.measure_backlog, name="outbox_backlog"),
+                partial(prune_forever, database.pool, retention, every_seconds=3600),
+                *(partial(task, app.state) for task in background),
+            )
+            yield
+        await stop_producer(producing)
 
     async def kafka() -> None:
+        producing = app.state.producing
+        if not producing.done():
+            raise Degraded("broker not reached yet: accepting anyway")
         try:  # within the check's own time: a broker that hangs is as away as one that refuses
-            await asyncio.wait_for(app.state.producer.client.fetch_all_metadata(), 2)
+            await asyncio.wait_for(producing.result().client.fetch_all_metadata(), 2)
         except Exception as exc:
             raise Degraded(f"broker unreachable ({type(exc).__name__}): accepting anyway") from exc
 
     async def relay() -> None:
         await app.state.relay.check()
 
+    database = DatabaseWork(settings.database_url, service=service)
+
     app = create_service_app(
         title,
         lifespan=lifespan,
-        dependencies={"database": database, "kafka": kafka},
-        checks={"relay": relay}
+        dependencies={"database": database.check_database, "kafka": kafka},
+        checks={"schema": database.check_schema, "relay": relay}
         | {name: _given(lambda: app.state, check) for name, check in (checks or {}).items()},
         max_body_bytes=settings.http_max_body_bytes,
         body_caps=body_caps,
         description=description,
         version="0.1.0",
     )
-    app.state.settings = settings
+    app.state.settings, app.state.database = settings, database
     install_problem_handlers(app)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(_schema_there)])
     return app
+
+
+async def _schema_there(request: Request) -> None:
+    """Requests wait for the schema as the service's work does (schema.py): before it, a 503
+    saying what it waits for. Not mapped from UndefinedTable: against an older schema a request
+    may well succeed, and be wrong; and once ready, a missing table is a bug, not a pause."""
+    waiting = request.app.state.database.waiting()
+    if waiting:
+        detail = f"not ready, {waiting}: nothing was done, send it again"
+        raise HTTPException(503, detail, headers={"retry-after": "5"})

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI
 
 from shaobing_runtime import audit
-from shaobing_runtime.database import create_pool
 from shaobing_runtime.kafka import client_options
 from shaobing_runtime.logging import configure_logging
+from shaobing_runtime.schema import DatabaseWork
 from shaobing_runtime.service_app import create_service_app
 
 from .config import AlertsSettings
@@ -23,34 +23,28 @@ from .entrypoints.escalation import escalate_forever
 def create_app(settings: AlertsSettings) -> FastAPI:
     state: dict = {}
     audit.use_keyring(settings.keyring())  # escalations are audited
+    database = DatabaseWork(settings.database_url, service="alerts")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = await create_pool(settings.database_url, application_name="shaobing-alerts")
-        consumer = AlertConsumer(
-            state["pool"],
-            settings.kafka_bootstrap_servers,
-            settings.consumer_group,
-            settings.batch_size,
-            client_options(settings),
-        )
-        state["consumer"] = consumer
-        tasks = [
-            asyncio.create_task(consumer.loop.run()),
-            asyncio.create_task(
-                escalate_forever(
-                    state["pool"], settings.timezone, settings.escalation_every_seconds
-                )
-            ),
-        ]
-        yield
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await state["pool"].close()
-
-    async def database() -> None:
-        await state["pool"].fetchval("select 1")
+        async with database:
+            consumer = state["consumer"] = AlertConsumer(
+                database.pool,
+                settings.kafka_bootstrap_servers,
+                settings.consumer_group,
+                settings.batch_size,
+                client_options(settings),
+            )
+            database.start(
+                consumer.loop.run,
+                partial(
+                    escalate_forever,
+                    database.pool,
+                    settings.timezone,
+                    settings.escalation_every_seconds,
+                ),
+            )
+            yield
 
     async def consumer() -> None:
         problem = state["consumer"].loop.health.problem()
@@ -60,8 +54,8 @@ def create_app(settings: AlertsSettings) -> FastAPI:
     return create_service_app(
         "Shaobing alerts",
         lifespan=lifespan,
-        dependencies={"database": database},
-        checks={"consumer": consumer},
+        dependencies={"database": database.check_database},
+        checks={"schema": database.check_schema, "consumer": consumer},
         max_body_bytes=settings.http_max_body_bytes,
         docs_url=None,  # no API to document: health, readiness and metrics only
         openapi_url=None,

@@ -30,7 +30,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from shaobing_contracts.topics import Topic, produced_by
 from shaobing_runtime.consuming import ConsumerHealth
-from shaobing_runtime.kafka import client_options, start_producer
+from shaobing_runtime.kafka import client_options, start_producer, when_up
 from shaobing_runtime.lag import ConsumerLag
 from shaobing_runtime.record_batches import RecordBatches
 
@@ -75,7 +75,7 @@ class BatchedStream:
         """Open the store, make sure the changelog exists, join the consumer group."""
         s = self.settings
         self._store = open_store(s.store, Path(s.data_dir) / self.state)
-        await self._ensure_changelog()
+        await when_up(self._ensure_changelog)  # a worker started before the broker waits
         producer = await start_producer(
             s.kafka_bootstrap_servers, idempotent=s.kafka_idempotent_producer, **self._options
         )
