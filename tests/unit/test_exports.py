@@ -8,7 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 
-from shaobing_api.domain.exports import ALERT_COLUMNS, XlsxFile, csv_head, csv_rows, watermark
+from shaobing_api.common.domain.exports import (
+    ALERT_COLUMNS,
+    XlsxFile,
+    csv_head,
+    csv_rows,
+    watermark,
+)
 
 AT = datetime(2026, 11, 26, 10, 30, tzinfo=timezone(timedelta(hours=8), "CST"))
 ROW = {

@@ -13,12 +13,13 @@ from shaobing_runtime import audit as audit_trail
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
+from .audit import anchoring
+from .audit import routes as audit
+from .business_metrics import collector
 from .config import ApiSettings
 from .entrypoints import (
     alert_steps,
     alerts,
-    audit,
-    business_metrics,
     enrolments,
     notifications,
     pages,
@@ -26,8 +27,8 @@ from .entrypoints import (
     payout_pages,
     payout_runs,
     queue,
-    rules,
 )
+from .rules import routes as rules
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -52,8 +53,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         "and the pages.",
         background=(
             payout_execution.watch_stalled,
-            business_metrics.refresh_forever,
-            audit.anchor_forever,
+            collector.refresh_forever,
+            anchoring.anchor_forever,
         ),
         body_caps={("POST", "/v1/enrolments"): settings.max_enrolment_body_bytes},
     )

@@ -11,6 +11,8 @@ import asyncpg
 
 from shaobing_runtime.database import in_chunks
 
+from ..common.adapters.scopes import scope_patterns
+
 COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
     action, status, due_date, overpaid_months, overpaid_amount, evidence, explanation,
     raised_at, stored_at, withdrawn_at, withdrawal, claimed_by, assignee, decided_by, decided_at,
@@ -24,10 +26,6 @@ class AlertFilter:
     area: str | None = None
     enrolment_id: str | None = None
     id_number: str | None = None
-
-
-def scope_patterns(scopes: Sequence[str]) -> list[str]:
-    return [f"{s}%" for s in scopes]
 
 
 async def list_alerts(

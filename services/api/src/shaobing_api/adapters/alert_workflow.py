@@ -10,8 +10,9 @@ import asyncpg
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 
+from ..common.adapters.scopes import scope_patterns
 from ..domain.workflow import Change, Request
-from .alert_queries import COLUMNS, scope_patterns
+from .alert_queries import COLUMNS
 
 
 async def locked(

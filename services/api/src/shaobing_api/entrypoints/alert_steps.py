@@ -18,7 +18,7 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
 from ..adapters.alert_workflow import locked, write_step
-from ..domain.roles import READ_ALERT_ROLES
+from ..common.domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import (
     REFUSAL_STATUS,
     ActionTaken,

@@ -16,8 +16,8 @@ from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
 from ..adapters.alert_workflow import record_full_view
-from ..adapters.read_audit import record_list_read
-from ..domain.roles import READ_ALERT_ROLES
+from ..common.adapters.read_audit import record_list_read
+from ..common.domain.roles import READ_ALERT_ROLES
 from .views import AlertPage, AlertPublic, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])

@@ -27,12 +27,12 @@ from ..adapters.enrolment_store import (
     lock_against_runs,
     record_enrolments,
 )
+from ..common.domain.roles import WRITE_ENROLMENT_ROLES
 from ..domain.enrolment_changes import (
     CONFIRM_ACCOUNT_ROLES,
     AccountChange,
     check_account_confirmation,
 )
-from ..domain.roles import WRITE_ENROLMENT_ROLES
 from .payout_runs import allowed
 from .views import AccountConfirmation, AccountConfirmed, EnrolmentBatchResult, EnrolmentResult
 

@@ -22,8 +22,8 @@ from ..adapters.notification_queries import (
     locked_notification,
     write_notification_step,
 )
-from ..adapters.read_audit import record_list_read
-from ..domain.roles import READ_ALERT_ROLES
+from ..common.adapters.read_audit import record_list_read
+from ..common.domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import REFUSAL_STATUS, NotificationStep, Refused, next_notification_status
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])

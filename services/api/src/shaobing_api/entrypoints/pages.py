@@ -21,8 +21,8 @@ from shaobing_runtime.tokens import InvalidToken, principal_from
 
 from ..adapters.alert_queries import queue, queue_counts
 from ..adapters.notification_queries import NotificationFilter, list_notifications
-from ..adapters.read_audit import record_list_read
-from ..domain.roles import READ_ALERT_ROLES
+from ..common.adapters.read_audit import record_list_read
+from ..common.domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import ActionTaken, DismissReason
 from .alerts import readable_alert
 from .notifications import notification_public

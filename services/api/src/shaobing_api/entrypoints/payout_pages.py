@@ -15,7 +15,7 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
 from ..adapters import payout_queries as runs
-from ..adapters.read_audit import record_list_read
+from ..common.adapters.read_audit import record_list_read
 from ..domain.payout import APPROVE_ROLES, READ_ROLES, START_ROLES, Decision
 from .pages import templates
 from .payout_runs import readable_run

@@ -19,7 +19,8 @@ from shaobing_runtime.paging import CursorSeq, CursorText, encode_cursor, encode
 from ..adapters import payout_queries as runs
 from ..adapters.payout_store import overlapping_runs, start_run
 from ..adapters.payout_totals import changes
-from ..adapters.read_audit import record_list_read
+from ..common.adapters.read_audit import record_list_read
+from ..common.downloads import FORMAT
 from ..domain.payout import (
     APPROVE_ROLES,
     READ_ROLES,
@@ -35,7 +36,6 @@ from ..domain.payout import (
     check_start,
 )
 from . import payout_execution
-from .downloads import FORMAT
 from .payout_views import (
     ApprovalBody,
     CancellationBody,

@@ -19,10 +19,10 @@ from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
 from ..adapters.alert_queries import QueueFilter, queue, queue_counts, whole_queue
-from ..adapters.read_audit import record_list_read
-from ..domain import exports
-from ..domain.roles import READ_ALERT_ROLES
-from .downloads import FORMAT, check_size, download, scoped_chunks
+from ..common.adapters.read_audit import record_list_read
+from ..common.domain import exports
+from ..common.domain.roles import READ_ALERT_ROLES
+from ..common.downloads import FORMAT, check_size, download, scoped_chunks
 from .views import AlertPublic, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])

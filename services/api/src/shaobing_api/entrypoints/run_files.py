@@ -14,9 +14,9 @@ from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 
 from ..adapters import payout_queries as runs
-from ..domain.exports import Columns
+from ..common.domain.exports import Columns
+from ..common.downloads import check_size, download, scoped_chunks
 from ..domain.payout_files import EXCEPTION_COLUMNS, PAYOUT_COLUMNS, exception_row, payable_row
-from .downloads import check_size, download, scoped_chunks
 
 
 @dataclass(frozen=True)

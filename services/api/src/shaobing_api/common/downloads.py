@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 
-from ..domain import exports
+from .domain import exports
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
-from shaobing_rules.definitions import RuleDefinition
 from shaobing_rules.files import RuleFiles
 from shaobing_runtime.access import Principal
 from shaobing_runtime.http_auth import require
 
-from ..domain.roles import READ_RULE_ROLES
+from ..common.domain.roles import READ_RULE_ROLES
+from .models import RulesInForce, RuleVersion
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
 Reader = Annotated[Principal, require(*READ_RULE_ROLES)]
-
-
-class RuleVersion(RuleDefinition):
-    source: str  # the file it is defined in
-
-
-class RulesInForce(BaseModel):
-    on: date
-    in_force: list[RuleVersion]
-    upcoming: list[RuleVersion]  # versions whose effective_from is after `on`
-    thresholds: dict[str, dict[str, str]]  # by area-code prefix ('default' elsewhere)
-    constants: dict[str, Any]
-    load_error: str | None  # the files changed and no longer load: the last good set applies
 
 
 @router.get("", response_model=RulesInForce)

@@ -8,29 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import structlog
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from shaobing_runtime.periodic import every
 
-log = structlog.get_logger()
-
-# $1: today in the payout calendar's zone, for what is overdue.
-_OPEN = """select severity, program, left(area_code, 4) as area, count(*) as n,
-                  count(*) filter (where due_date < $1) as overdue,
-                  count(*) filter (where escalated_at is not null) as escalated
-           from alerts where status in ('OPEN', 'CLAIMED') group by 1, 2, 3"""
-_QUERIES = {
-    "decided": """select rule_id, status, count(*) as n from alerts
-                  where status in ('CONFIRMED', 'DISMISSED', 'WITHDRAWN') group by 1, 2""",
-    "notifications": """select policy_id, status, count(*) as n from notifications group by 1, 2""",
-    "runs": """select status, count(*) as n from payout_runs group by 1""",
-    "latest_runs": """select distinct on (area) area, month, status, totals from payout_runs
-                      where status in ('READY', 'APPROVED', 'EXPORTED')
-                      order by area, month desc, started_at desc""",
-}
+from .adapters.business_figures import read_figures
 
 
 class BusinessMetrics(Collector):
@@ -104,8 +88,7 @@ async def refresh_forever(state: Any, every_seconds: float = 30) -> None:
 
     async def refresh() -> None:
         async with state.pool.acquire() as conn:
-            rows = {name: await conn.fetch(sql) for name, sql in _QUERIES.items()}
-            rows["open"] = await conn.fetch(_OPEN, state.settings.local_now().date())
+            rows = await read_figures(conn, state.settings.local_now().date())
         COLLECTOR.update(rows)
 
     await every(every_seconds, refresh, name="business_metrics")
