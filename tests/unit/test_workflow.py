@@ -6,13 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from shaobing_api.common.domain.refusals import Refusal, Refused
 from shaobing_api.domain.workflow import (
     ActionTaken,
     AlertCase,
     DismissReason,
     NotificationStep,
-    Refusal,
-    Refused,
     Request,
     Step,
     decide,

@@ -16,6 +16,7 @@ from shaobing_runtime.service_app import create_publishing_app
 from .audit import anchoring
 from .audit import routes as audit
 from .business_metrics import collector
+from .common.http_refusals import install_refusals
 from .config import ApiSettings
 from .entrypoints import (
     alert_steps,
@@ -58,6 +59,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         ),
         body_caps={("POST", "/v1/enrolments"): settings.max_enrolment_body_bytes},
     )
+    install_refusals(app)
     app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)
     _document_enrolment_schema(app)

@@ -10,7 +10,8 @@ from typing import Any
 
 from shaobing_runtime.access import Principal, Role
 
-from .payout import RunRefused, mask_account
+from ..common.domain.refusals import Refusal, Refused
+from .payout import mask_account
 
 # The fields of an enrolment a write can change, in the order the audit entry lists them.
 AUDITED = (
@@ -56,10 +57,12 @@ class AccountChange:
 def check_account_confirmation(change: AccountChange, version: int, principal: Principal) -> None:
     """A supervisor other than who changed the account confirms it, on the version they saw."""
     if principal.role not in CONFIRM_ACCOUNT_ROLES:
-        raise RunRefused(403, f"role {principal.role.value} may not confirm a payout account")
+        raise Refused(
+            f"role {principal.role.value} may not confirm a payout account", Refusal.FORBIDDEN
+        )
     if change.changed_by is None:
-        raise RunRefused(409, "no change of the payout account awaits confirmation")
+        raise Refused("no change of the payout account awaits confirmation")
     if version != change.version:
-        raise RunRefused(409, f"version: the enrolment is at {change.version}, not {version}")
+        raise Refused(f"version: the enrolment is at {change.version}, not {version}")
     if principal.subject == change.changed_by:
-        raise RunRefused(403, "who changed the payout account may not confirm it")
+        raise Refused("who changed the payout account may not confirm it", Refusal.FORBIDDEN)

@@ -16,6 +16,8 @@ from enum import StrEnum
 
 from shaobing_runtime.access import Principal, Role
 
+from ..common.domain.refusals import Refusal, Refused
+
 
 class Decision(StrEnum):
     PAY = "PAY"
@@ -38,15 +40,6 @@ APPROVE_ROLES = frozenset({Role.PAYMENT_OFFICER, Role.SUPERVISOR})
 READ_ROLES = START_ROLES | {Role.AUDITOR}
 FULL_ACCOUNT_ROLES = frozenset({Role.PAYMENT_OFFICER, Role.ADMIN})  # the bank file needs it
 FINAL = (RunStatus.APPROVED, RunStatus.EXPORTED)
-
-
-class RunRefused(Exception):
-    """The step is not allowed; status is the HTTP status that says so, the message why."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -81,8 +74,7 @@ def check_start(month: str, area: str, others: Iterable[OtherRun]) -> None:
         if other.area == area and other.status is RunStatus.READY:
             continue
         advice = _OVERLAP_ADVICE[other.status].format(id=other.id)
-        raise RunRefused(
-            409,
+        raise Refused(
             f"area: {area} overlaps payout run {other.id} of {month} over {other.area}, which is "
             f"{other.status.value}; an enrolment is paid at most once a month: {advice}",
         )
@@ -97,15 +89,14 @@ def check_override(
 ) -> None:
     """An approver other than the starter, on a READY run; no unconfirmed account paid."""
     if principal.role not in APPROVE_ROLES:
-        raise RunRefused(403, f"role {principal.role.value} may not override a decision")
+        raise Refused(f"role {principal.role.value} may not override a decision", Refusal.FORBIDDEN)
     if run.status is not RunStatus.READY:
-        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be changed")
+        raise Refused(f"the run is {run.status.value}; only a READY run can be changed")
     if principal.subject == run.started_by:
-        raise RunRefused(403, "who started the run may not override its decisions")
+        raise Refused("who started the run may not override its decisions", Refusal.FORBIDDEN)
     blocking = sorted({str(r.get("code")) for r in reasons} & NOT_PAYABLE_BY_OVERRIDE)
     if decision is Decision.PAY and blocking:
-        raise RunRefused(
-            409,
+        raise Refused(
             f"decision: {', '.join(blocking)} cannot be overridden to PAY; a supervisor other "
             "than who changed it confirms the new payout account (POST /v1/enrolments/<id>/"
             "account-confirmation), then the month is started again",
@@ -115,29 +106,31 @@ def check_override(
 def check_cancel(run: RunState, principal: Principal) -> None:
     """A READY run is set aside by someone who may start runs (it was never paid)."""
     if principal.role not in START_ROLES:
-        raise RunRefused(403, f"role {principal.role.value} may not cancel a payout run")
+        raise Refused(f"role {principal.role.value} may not cancel a payout run", Refusal.FORBIDDEN)
     if run.status is not RunStatus.READY:
-        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be cancelled")
+        raise Refused(f"the run is {run.status.value}; only a READY run can be cancelled")
 
 
 def check_approval(run: RunState, principal: Principal) -> None:
     """A supervisor or payment officer other than the starter; no critical item left unanswered."""
     if principal.role not in APPROVE_ROLES:
-        raise RunRefused(403, f"role {principal.role.value} may not approve a payout run")
+        raise Refused(
+            f"role {principal.role.value} may not approve a payout run", Refusal.FORBIDDEN
+        )
     if run.status is not RunStatus.READY:
-        raise RunRefused(409, f"the run is {run.status.value}; only a READY run can be approved")
+        raise Refused(f"the run is {run.status.value}; only a READY run can be approved")
     if principal.subject == run.started_by:
-        raise RunRefused(403, "the run must be approved by someone other than who started it")
+        raise Refused(
+            "the run must be approved by someone other than who started it", Refusal.FORBIDDEN
+        )
     if run.unresolved_critical:
-        raise RunRefused(
-            409,
+        raise Refused(
             f"{run.unresolved_critical} enrolment(s) have an undecided CRITICAL alert: decide "
             "the alert or override each enrolment's decision first",
         )
     if run.changed_to_pay:
         shown = ", ".join(run.changed_to_pay[:20]) + (" …" if len(run.changed_to_pay) > 20 else "")
-        raise RunRefused(
-            409,
+        raise Refused(
             f"{len(run.changed_to_pay)} enrolment(s) to pay changed since the check ({shown}): "
             "start the month again to check them as they are now",
         )
@@ -145,7 +138,7 @@ def check_approval(run: RunState, principal: Principal) -> None:
 
 def check_export(status: RunStatus) -> None:
     if status not in FINAL:
-        raise RunRefused(409, f"the run is {status.value}; the payout file needs an approved run")
+        raise Refused(f"the run is {status.value}; the payout file needs an approved run")
 
 
 def mask_account(account: str) -> str:

@@ -16,6 +16,8 @@ from shaobing_contracts.alert import AlertStatus
 from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal, Role
 
+from ..common.domain.refusals import Refusal, Refused
+
 
 class Step(StrEnum):
     CLAIM = "claim"
@@ -68,21 +70,6 @@ class Change:
     claimed_by: str | None
     assignee: str | None
     decision: dict | None = None
-
-
-class Refusal(StrEnum):
-    CONFLICT = "conflict"  # the alert's state does not allow it (409)
-    FORBIDDEN = "forbidden"  # the caller's role does not (403)
-    INVALID = "invalid"  # the request lacks what the step needs (422)
-
-
-REFUSAL_STATUS = {Refusal.CONFLICT: 409, Refusal.FORBIDDEN: 403, Refusal.INVALID: 422}
-
-
-class Refused(Exception):
-    def __init__(self, reason: str, kind: Refusal = Refusal.CONFLICT) -> None:
-        super().__init__(reason)
-        self.reason, self.kind = reason, kind
 
 
 WORKERS = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})

@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from prometheus_client import Histogram
 from pydantic import BaseModel, Field
 
@@ -18,13 +18,13 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
 from ..adapters.alert_workflow import locked, write_step
+from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import READ_ALERT_ROLES
+from ..common.http_refusals import STATUS
 from ..domain.workflow import (
-    REFUSAL_STATUS,
     ActionTaken,
     AlertCase,
     DismissReason,
-    Refused,
     Step,
     decide,
 )
@@ -93,8 +93,9 @@ async def take_steps(request: Request, principal: Caller, body: BulkBody) -> Bul
                 async with conn.transaction():
                     row = await _step(conn, principal, target.id, target.version, body)
                 items.append(BulkItem(id=target.id, status=200, alert=alert_public(row, principal)))
-            except HTTPException as exc:
-                items.append(BulkItem(id=target.id, status=exc.status_code, detail=exc.detail))
+            except Refused as refused:
+                status = STATUS[refused.kind]
+                items.append(BulkItem(id=target.id, status=status, detail=refused.reason))
     done = sum(1 for i in items if i.status == 200)
     return BulkResult(done=done, refused=len(items) - done, items=items)
 
@@ -104,17 +105,12 @@ async def _step(
 ) -> asyncpg.Record:
     row = await locked(conn, scopes=principal.areas, alert_id=alert_id)
     if row is None:
-        raise HTTPException(404, "alert not found")
+        raise Refused("alert not found", Refusal.NOT_FOUND)
     if row["version"] != version:
-        raise HTTPException(
-            409, f"version: the alert is at version {row['version']}, not {version}"
-        )
+        raise Refused(f"version: the alert is at version {row['version']}, not {version}")
     case = AlertCase(AlertStatus(row["status"]), row["claimed_by"], row["assignee"])
     step = body.request()
-    try:
-        change = decide(case, step, principal)
-    except Refused as refused:
-        raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
+    change = decide(case, step, principal)
     written = await write_step(conn, row, change, step, principal)
     if written["status"] in _DECIDED and row["status"] not in _DECIDED:
         waited = (written["decided_at"] - written["stored_at"]).total_seconds()

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from shaobing_contracts.alert import AlertStatus, Severity
 from shaobing_runtime.access import Principal
@@ -17,6 +17,7 @@ from shaobing_runtime.paging import CursorSeq, encode_cursor
 from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
 from ..adapters.alert_workflow import record_full_view
 from ..common.adapters.read_audit import record_list_read
+from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import READ_ALERT_ROLES
 from .views import AlertPage, AlertPublic, alert_public
 
@@ -71,7 +72,7 @@ async def readable_alert(
     """The whole alert for this caller (404 outside their areas); a full-ID view is recorded."""
     row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
     if row is None:
-        raise HTTPException(404, "alert not found")
+        raise Refused("alert not found", Refusal.NOT_FOUND)
     if principal.sees_full_ids:
         await record_full_view(conn, principal, alert_id, row["area_code"])
     return row

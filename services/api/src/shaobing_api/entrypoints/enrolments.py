@@ -27,13 +27,13 @@ from ..adapters.enrolment_store import (
     lock_against_runs,
     record_enrolments,
 )
+from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import WRITE_ENROLMENT_ROLES
 from ..domain.enrolment_changes import (
     CONFIRM_ACCOUNT_ROLES,
     AccountChange,
     check_account_confirmation,
 )
-from .payout_runs import allowed
 from .views import AccountConfirmation, AccountConfirmed, EnrolmentBatchResult, EnrolmentResult
 
 router = APIRouter(prefix="/v1/enrolments", tags=["enrolments"])
@@ -172,9 +172,9 @@ async def confirm_payout_account(
     async with scoped(request.app.state.pool, principal) as conn:
         row = await account_change(conn, enrolment_id)
         if row is None:
-            raise HTTPException(404, "enrolment_id: not found")
+            raise Refused("enrolment_id: not found", Refusal.NOT_FOUND)
         change = AccountChange(row["version"], row["unconfirmed_by"])
-        allowed(check_account_confirmation, change, body.version, principal)
+        check_account_confirmation(change, body.version, principal)
         confirmed = await confirm_account(conn, enrolment_id, principal.subject)
         entry = audit.entry_of(
             principal,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shaobing_contracts.id_number import mask_id_number
@@ -23,8 +23,9 @@ from ..adapters.notification_queries import (
     write_notification_step,
 )
 from ..common.adapters.read_audit import record_list_read
+from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import READ_ALERT_ROLES
-from ..domain.workflow import REFUSAL_STATUS, NotificationStep, Refused, next_notification_status
+from ..domain.workflow import NotificationStep, next_notification_status
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
@@ -103,14 +104,9 @@ async def take_step(
             conn, scopes=principal.areas, notification_id=notification_id
         )
         if row is None:
-            raise HTTPException(404, "notification not found")
+            raise Refused("notification not found", Refusal.NOT_FOUND)
         if row["version"] != body.version:
-            raise HTTPException(409, f"version: the notification is at version {row['version']}")
-        try:
-            status = next_notification_status(
-                NotificationStatus(row["status"]), body.step, principal
-            )
-        except Refused as refused:
-            raise HTTPException(REFUSAL_STATUS[refused.kind], refused.reason) from refused
+            raise Refused(f"version: the notification is at version {row['version']}")
+        status = next_notification_status(NotificationStatus(row["status"]), body.step, principal)
         updated = await write_notification_step(conn, row, status, body.step, body.text, principal)
     return notification_public(updated, principal)

@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
@@ -20,13 +20,13 @@ from ..adapters import payout_queries as runs
 from ..adapters.payout_store import overlapping_runs, start_run
 from ..adapters.payout_totals import changes
 from ..common.adapters.read_audit import record_list_read
+from ..common.domain.refusals import Refusal, Refused
 from ..common.downloads import FORMAT
 from ..domain.payout import (
     APPROVE_ROLES,
     READ_ROLES,
     START_ROLES,
     Decision,
-    RunRefused,
     RunState,
     RunStatus,
     check_approval,
@@ -65,10 +65,10 @@ async def start(request: Request, principal: Starter, body: StartBody) -> Payout
     streets) is refused with 409 naming that run: an enrolment is paid at most once a month.
     """
     if not principal.covers(body.area):
-        raise HTTPException(404, "area: not one of yours")
+        raise Refused("area: not one of yours", Refusal.NOT_FOUND)
     async with scoped(request.app.state.pool, principal) as conn:
         others = await overlapping_runs(conn, body.month, body.area)
-        allowed(check_start, body.month, body.area, others)
+        check_start(body.month, body.area, others)
         run = await _start_run(conn, body, principal)
         await audited(conn, principal, run, "start", rows_total=run["rows_total"])
     payout_execution.start(request.app.state, run)
@@ -87,7 +87,7 @@ async def _start_run(conn, body: StartBody, principal: Principal):
             started_by=principal.subject,
         )
     except asyncpg.UniqueViolationError as exc:
-        raise HTTPException(409, f"area: {body.month} of {body.area} is already running") from exc
+        raise Refused(f"area: {body.month} of {body.area} is already running") from exc
 
 
 @router.get("", response_model=RunPage)
@@ -117,7 +117,7 @@ async def readable_run(conn, run_id: UUID, *, lock: bool = False):
     """The run, or 404 when it does not exist or lies outside the caller's areas."""
     row = await runs.get_run(conn, run_id, lock=lock)
     if row is None:
-        raise HTTPException(404, "payout run not found")
+        raise Refused("payout run not found", Refusal.NOT_FOUND)
     return row
 
 
@@ -178,9 +178,9 @@ async def override(
         run = await readable_run(conn, run_id, lock=True)
         item = await runs.get_item(conn, run_id, enrolment_id)
         if item is None:
-            raise HTTPException(404, "no such enrolment in this run")
+            raise Refused("no such enrolment in this run", Refusal.NOT_FOUND)
         state = await _state(conn, run)
-        allowed(check_override, state, principal, body.decision, item["reasons"])
+        check_override(state, principal, body.decision, item["reasons"])
         at = request.app.state.settings.local_now().isoformat()
         decided = {"decision": body.decision.value, "reason": body.reason}
         decided |= {"by": principal.subject, "at": at}
@@ -203,14 +203,6 @@ async def _state(conn, run) -> RunState:
     return RunState(RunStatus(run["status"]), run["started_by"], unresolved)
 
 
-def allowed(check, *args) -> None:
-    """Run a domain check; its refusal becomes the HTTP status and reason it names."""
-    try:
-        check(*args)
-    except RunRefused as exc:
-        raise HTTPException(exc.status, exc.reason) from exc
-
-
 @router.post("/{run_id}/approval", response_model=PayoutRun)
 async def approve(
     request: Request, principal: Approver, run_id: UUID, body: ApprovalBody
@@ -221,7 +213,7 @@ async def approve(
         state = replace(
             await _state(conn, run), changed_to_pay=await runs.changed_to_pay(conn, run_id)
         )
-        allowed(check_approval, state, principal)
+        check_approval(state, principal)
         approved = await runs.approve(conn, run_id, principal.subject)
         await audited(conn, principal, run, "approve", totals=approved["totals"]["by_decision"])
     return PayoutRun.model_validate(dict(approved))
@@ -231,7 +223,7 @@ async def _locked_at(conn, run_id: UUID, version: int):
     """The run locked, if it is still at the version the caller saw (409 otherwise)."""
     run = await readable_run(conn, run_id, lock=True)
     if run["version"] != version:
-        raise HTTPException(409, f"version: the run is at {run['version']}, not {version}")
+        raise Refused(f"version: the run is at {run['version']}, not {version}")
     return run
 
 
@@ -242,7 +234,7 @@ async def cancel(
     """Set a READY run aside (it is never paid), e.g. to check its district as a whole."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await _locked_at(conn, run_id, body.version)
-        allowed(check_cancel, await _state(conn, run), principal)
+        check_cancel(await _state(conn, run), principal)
         at = request.app.state.settings.local_now().isoformat()
         cancellation = {"by": principal.subject, "at": at, "reason": body.reason}
         cancelled = await runs.cancel(conn, run_id, cancellation)
@@ -263,7 +255,7 @@ async def payout_file(
     API_MAX_XLSX_ROWS rows, 422 beyond)."""
     async with scoped(request.app.state.pool, principal) as conn:
         run = await readable_run(conn, run_id, lock=True)
-        allowed(check_export, RunStatus(run["status"]))
+        check_export(RunStatus(run["status"]))
         await audit_export(request, conn, principal, run, PAYOUT_FILE, format)
         await runs.mark_exported(conn, run_id, principal.subject)
     return run_file(request, principal, run, PAYOUT_FILE, format)
