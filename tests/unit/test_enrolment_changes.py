@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from shaobing_api.common.domain.refusals import Refusal, Refused
-from shaobing_api.domain.enrolment_changes import (
+from shaobing_api.enrolments.domain.enrolment_changes import (
     AccountChange,
     audit_details,
     check_account_confirmation,

@@ -15,10 +15,10 @@ from shaobing_api.domain.payout import (
     check_export,
     check_override,
     check_start,
-    mask_account,
     reason_text,
 )
 from shaobing_api.domain.payout_files import exception_row, payable_row
+from shaobing_api.enrolments.domain.enrolment_changes import mask_account
 from shaobing_runtime.access import Principal, Role
 
 READY = RunState(RunStatus.READY, started_by="qian", unresolved_critical=0)

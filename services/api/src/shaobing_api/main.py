@@ -18,10 +18,10 @@ from .audit import routes as audit
 from .business_metrics import collector
 from .common.http_refusals import install_refusals
 from .config import ApiSettings
+from .enrolments import routes as enrolments
 from .entrypoints import (
     alert_steps,
     alerts,
-    enrolments,
     notifications,
     pages,
     payout_execution,

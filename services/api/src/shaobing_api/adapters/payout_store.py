@@ -18,7 +18,7 @@ from uuid import UUID
 import asyncpg
 
 from ..domain.payout import OtherRun, RunStatus
-from .enrolment_store import ITEMS_LOCK
+from ..enrolments.adapters.enrolment_store import ITEMS_LOCK
 from .payout_queries import RUN_COLUMNS
 from .payout_totals import change_counts, totals
 

@@ -141,12 +141,6 @@ def check_export(status: RunStatus) -> None:
         raise Refused(f"the run is {status.value}; the payout file needs an approved run")
 
 
-def mask_account(account: str) -> str:
-    """6222 **** **** 3445: the last four characters stay visible."""
-    digits = account.replace(" ", "")
-    return f"{'*' * max(len(digits) - 4, 0)}{digits[-4:]}"
-
-
 _REASONS = {
     "DEATH_RECORDED": (
         "受益人死亡已登记（{died_on}）",

@@ -13,7 +13,8 @@ from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.types import YearMonth
 from shaobing_runtime.access import Principal
 
-from ..domain.payout import Decision, RunStatus, mask_account, reason_text
+from ..domain.payout import Decision, RunStatus, reason_text
+from ..enrolments.domain.enrolment_changes import mask_account
 
 
 class StartBody(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, field_serializer
 
 from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Principal
@@ -50,34 +50,6 @@ class AlertPublic(BaseModel):
 class AlertPage(BaseModel):
     items: list[AlertPublic]
     next_cursor: str | None
-
-
-class EnrolmentResult(BaseModel):
-    index: int
-    enrolment_id: str | None
-    status: str  # created, updated, unchanged, rejected
-    version: int | None = None
-    errors: list[dict[str, str]] = []
-
-
-class EnrolmentBatchResult(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    items: list[EnrolmentResult]
-
-
-class AccountConfirmation(BaseModel):
-    version: int = Field(ge=1, description="the enrolment's version whose new account is confirmed")
-
-
-class AccountConfirmed(BaseModel):
-    enrolment_id: str
-    version: int
-    payout_account: str  # masked to its last four characters
-    confirmed_by: str
-    confirmed_at: datetime
 
 
 def alert_public(row: asyncpg.Record, viewer: Principal) -> AlertPublic:

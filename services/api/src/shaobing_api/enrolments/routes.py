@@ -20,21 +20,21 @@ from shaobing_runtime.http_auth import require
 from shaobing_runtime.logging import correlation_id
 from shaobing_runtime.problems import field_errors, problem
 
-from ..adapters.enrolment_store import (
+from ..common.domain.refusals import Refusal, Refused
+from ..common.domain.roles import WRITE_ENROLMENT_ROLES
+from .adapters.enrolment_store import (
     account_change,
     confirm_account,
     held_elsewhere,
     lock_against_runs,
     record_enrolments,
 )
-from ..common.domain.refusals import Refusal, Refused
-from ..common.domain.roles import WRITE_ENROLMENT_ROLES
-from ..domain.enrolment_changes import (
+from .domain.enrolment_changes import (
     CONFIRM_ACCOUNT_ROLES,
     AccountChange,
     check_account_confirmation,
 )
-from .views import AccountConfirmation, AccountConfirmed, EnrolmentBatchResult, EnrolmentResult
+from .models import AccountConfirmation, AccountConfirmed, EnrolmentBatchResult, EnrolmentResult
 
 router = APIRouter(prefix="/v1/enrolments", tags=["enrolments"])
 Writer = Annotated[Principal, require(*WRITE_ENROLMENT_ROLES)]

@@ -16,8 +16,7 @@ from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.event_log import OutgoingEvent, append
 
-from ..domain.enrolment_changes import AUDITED, audit_details
-from ..domain.payout import mask_account
+from ..domain.enrolment_changes import AUDITED, audit_details, mask_account
 
 _ENROLMENT_EVENTS = uuid.UUID("0b8d4a8e-51a4-4c55-a7f4-3d8f3f5f6c21")
 # Enrolment writes exclude the payout runs' item writes (which share it): a slice reads every
