@@ -11,10 +11,12 @@ from shaobing_api.domain.workflow import (
     ActionTaken,
     AlertCase,
     DismissReason,
-    NotificationStep,
     Request,
     Step,
     decide,
+)
+from shaobing_api.notifications.domain.notification_steps import (
+    NotificationStep,
     next_notification_status,
 )
 from shaobing_contracts.alert import AlertStatus as S

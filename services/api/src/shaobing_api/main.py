@@ -16,19 +16,21 @@ from shaobing_runtime.service_app import create_publishing_app
 from .audit import anchoring
 from .audit import routes as audit
 from .business_metrics import collector
+from .common import site
 from .common.http_refusals import install_refusals
 from .config import ApiSettings
 from .enrolments import routes as enrolments
 from .entrypoints import (
     alert_steps,
     alerts,
-    notifications,
     pages,
     payout_execution,
     payout_pages,
     payout_runs,
     queue,
 )
+from .notifications import pages as notification_pages
+from .notifications import routes as notifications
 from .rules import routes as rules
 
 
@@ -48,7 +50,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
             rules.router,
             payout_runs.router,
             payout_pages.router,
+            site.router,
             pages.router,
+            notification_pages.router,
         ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "
         "and the pages.",

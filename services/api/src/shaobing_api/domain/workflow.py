@@ -1,5 +1,4 @@
-"""The case worker's workflow on an alert (and a notification): which step is allowed, for whom,
-from which status.
+"""The case worker's workflow on an alert: which step is allowed, for whom, from which status.
 
 OPEN → CLAIMED → CONFIRMED (with what was done) or DISMISSED (with a reason); a supervisor may
 reopen a decided or withdrawn alert; anyone who works the queue may comment; a supervisor
@@ -13,10 +12,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from shaobing_contracts.alert import AlertStatus
-from shaobing_contracts.notification import NotificationStatus
-from shaobing_runtime.access import Principal, Role
+from shaobing_runtime.access import Principal
 
 from ..common.domain.refusals import Refusal, Refused
+from ..common.domain.roles import SUPERVISORS, WORKERS, require_supervisor
 
 
 class Step(StrEnum):
@@ -72,8 +71,6 @@ class Change:
     decision: dict | None = None
 
 
-WORKERS = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 _DECIDED = (AlertStatus.CONFIRMED, AlertStatus.DISMISSED, AlertStatus.WITHDRAWN)
 
 
@@ -123,14 +120,14 @@ def _dismiss(case: AlertCase, request: Request, actor: Principal) -> Change:
 
 
 def _reopen(case: AlertCase, request: Request, actor: Principal) -> Change:
-    _require_supervisor(actor, "reopen")
+    require_supervisor(actor, "reopen")
     if case.status not in _DECIDED:
         raise Refused(f"only a decided or withdrawn alert can be reopened, not {case.status}")
     return Change(AlertStatus.OPEN, None, case.assignee, {"reopened": True, "text": request.text})
 
 
 def _assign(case: AlertCase, request: Request, actor: Principal) -> Change:
-    _require_supervisor(actor, "assign")
+    require_supervisor(actor, "assign")
     if not request.assignee:
         raise Refused("assignee: who (or which team) takes it", Refusal.INVALID)
     if case.status in _DECIDED:
@@ -154,11 +151,6 @@ def _require_holder(case: AlertCase, actor: Principal) -> None:
         raise Refused(f"claimed by {case.claimed_by}: only they or a supervisor may do this")
 
 
-def _require_supervisor(actor: Principal, step: str) -> None:
-    if actor.role not in SUPERVISORS:
-        raise Refused(f"only a supervisor may {step}", Refusal.FORBIDDEN)
-
-
 _STEPS = {
     Step.CLAIM: _claim,
     Step.RELEASE: _release,
@@ -168,36 +160,3 @@ _STEPS = {
     Step.ASSIGN: _assign,
     Step.COMMENT: _comment,
 }
-
-
-class NotificationStep(StrEnum):
-    CONTACT = "contact"
-    APPLIED = "applied"
-    DECLINED = "declined"
-    NOT_ELIGIBLE = "not_eligible"
-    REOPEN = "reopen"
-
-
-_N = NotificationStatus
-_NOTIFICATION_STEPS = {
-    NotificationStep.CONTACT: ({_N.NEW}, _N.CONTACTED),
-    NotificationStep.APPLIED: ({_N.CONTACTED}, _N.APPLIED),
-    NotificationStep.DECLINED: ({_N.CONTACTED}, _N.DECLINED),
-    NotificationStep.NOT_ELIGIBLE: ({_N.NEW, _N.CONTACTED}, _N.NOT_ELIGIBLE),
-    NotificationStep.REOPEN: ({_N.APPLIED, _N.DECLINED, _N.NOT_ELIGIBLE, _N.WITHDRAWN}, _N.NEW),
-}
-
-
-def next_notification_status(
-    status: NotificationStatus, step: NotificationStep, actor: Principal
-) -> NotificationStatus:
-    """NEW → CONTACTED → APPLIED / DECLINED, or NOT_ELIGIBLE; a supervisor reopens (a
-    withdrawn one too)."""
-    if actor.role not in WORKERS:
-        raise Refused(f"role {actor.role.value} does not contact people", Refusal.FORBIDDEN)
-    if step is NotificationStep.REOPEN:
-        _require_supervisor(actor, "reopen")
-    allowed, to = _NOTIFICATION_STEPS[step]
-    if status not in allowed:
-        raise Refused(f"the notification is {status}: {step} needs {', '.join(sorted(allowed))}")
-    return to

@@ -7,26 +7,22 @@ from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from shaobing_contracts.alert import Severity
 from shaobing_contracts.enrolment import Program
-from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
-from shaobing_runtime.http_auth import COOKIE, require
-from shaobing_runtime.tokens import InvalidToken, principal_from
+from shaobing_runtime.http_auth import require
 
 from ..adapters.alert_queries import queue, queue_counts
-from ..adapters.notification_queries import NotificationFilter, list_notifications
 from ..common.adapters.read_audit import record_list_read
 from ..common.domain.roles import READ_ALERT_ROLES
 from ..domain.workflow import ActionTaken, DismissReason
 from .alerts import readable_alert
-from .notifications import notification_public
-from .queue import Blank, View, queue_item
+from .queue import View, queue_item
 from .views import alert_public
 
 router = APIRouter(include_in_schema=False)
@@ -80,15 +76,6 @@ LABELS = {
         "text": "说明",
         "evidence": "证据",
         "timeline": "处理记录",
-        "notifications": "政策找人 · 待联系",
-        "queue": "预警队列",
-        "none": "暂无",
-        "contact": "已联系",
-        "applied": "已申请",
-        "declined": "不申请",
-        "not_eligible": "不符合条件",
-        "withdrawn": "已撤回",
-        "current": "全部（不含已撤回）",
     },
     "en": {
         "title": "Electronic sentinel · alert queue",
@@ -137,42 +124,8 @@ LABELS = {
         "text": "Note",
         "evidence": "Evidence",
         "timeline": "Timeline",
-        "notifications": "Policy finds the person · to contact",
-        "queue": "Alert queue",
-        "none": "Nobody",
-        "contact": "Contacted",
-        "applied": "Applied",
-        "declined": "Declined",
-        "not_eligible": "Not eligible",
-        "withdrawn": "Withdrawn",
-        "current": "All but withdrawn",
     },
 }
-
-
-@router.get("/")
-async def root() -> RedirectResponse:
-    return RedirectResponse("/ui/alerts")
-
-
-@router.get("/ui/login")
-async def login(
-    request: Request,
-    token: str,
-    next: Annotated[str, Query(pattern=r"^/ui/[A-Za-z0-9/_-]*$")] = "/ui/alerts",
-) -> RedirectResponse:
-    """Development sign-in: a valid token becomes an HttpOnly cookie for the pages, then `next`
-    (a page of this api only: no open redirect). Outside development the cookie is Secure: it
-    travels over HTTPS only."""
-    settings = request.app.state.settings
-    try:
-        principal_from(token, settings)
-    except InvalidToken as exc:
-        raise HTTPException(401, f"invalid token: {exc}") from exc
-    response = RedirectResponse(next, status_code=303)
-    secure = not settings.in_development
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure)
-    return response
 
 
 @router.get("/ui/alerts", response_class=HTMLResponse)
@@ -247,42 +200,5 @@ async def alert_page(
             "lang": lang,
             "actions_taken": list(ActionTaken),
             "reasons": list(DismissReason),
-        },
-    )
-
-
-# The steps a case worker can take from each status (reopen is a supervisor's, via the api).
-NOTIFICATION_STEPS = {
-    "NEW": ["contact", "not_eligible"],
-    "CONTACTED": ["applied", "declined", "not_eligible"],
-}
-
-
-@router.get("/ui/notifications", response_class=HTMLResponse)
-async def notifications_page(
-    request: Request,
-    principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
-    status: Annotated[NotificationStatus | None, Blank] = None,
-    benefit: Annotated[str | None, Blank] = None,
-    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
-) -> HTMLResponse:
-    """Whom to contact about which benefit, with the lifecycle steps as buttons."""
-    where = NotificationFilter(status=status, benefit=benefit.upper() if benefit else None)
-    async with scoped(request.app.state.pool, principal) as conn:
-        rows = await list_notifications(
-            conn, scopes=principal.areas, where=where, limit=200, before_seq=None
-        )
-        await record_list_read(conn, principal, "notification", rows, **vars(where))
-    return templates.TemplateResponse(
-        request,
-        "notifications.html",
-        {
-            "items": [notification_public(r, principal) for r in rows],
-            "t": LABELS[lang],
-            "lang": lang,
-            "status": status,
-            "benefit": benefit,
-            "statuses": list(NotificationStatus),
-            "steps": {s: NOTIFICATION_STEPS.get(s, []) for s in NotificationStatus},
         },
     )

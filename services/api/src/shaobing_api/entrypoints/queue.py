@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel
 
 from shaobing_contracts.alert import Severity
 from shaobing_contracts.enrolment import Program
@@ -23,6 +23,7 @@ from ..common.adapters.read_audit import record_list_read
 from ..common.domain import exports
 from ..common.domain.roles import READ_ALERT_ROLES
 from ..common.downloads import FORMAT, check_size, download, scoped_chunks
+from ..common.pages import Blank
 from .views import AlertPublic, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -54,14 +55,6 @@ class QueueView:
     where: QueueFilter
     today: date
     shown: dict  # the filter as asked, for watermarks and the audit trail
-
-
-def _blank_is_none(value: object) -> object:
-    return None if value == "" else value
-
-
-# A form sends "" for "any": an empty choice is no filter, not an invalid one.
-Blank = BeforeValidator(_blank_is_none)
 
 
 def queue_view(

@@ -11,7 +11,7 @@ import asyncpg
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 
-from ..common.adapters.scopes import scope_patterns
+from ...common.adapters.scopes import scope_patterns
 
 _COLUMNS = """id, policy_id, policy_version, benefit, stage, period, id_number, area_code, status,
     evidence, explanation, raised_at, stored_at, version, seq, withdrawn_at, withdrawal"""

@@ -2,63 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
 
-from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.notification import NotificationStatus
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
-from ..adapters.notification_queries import (
+from ..common.adapters.read_audit import record_list_read
+from ..common.domain.refusals import Refusal, Refused
+from ..common.domain.roles import READ_ALERT_ROLES
+from .adapters.notification_queries import (
     NotificationFilter,
     list_notifications,
     locked_notification,
     write_notification_step,
 )
-from ..common.adapters.read_audit import record_list_read
-from ..common.domain.refusals import Refusal, Refused
-from ..common.domain.roles import READ_ALERT_ROLES
-from ..domain.workflow import NotificationStep, next_notification_status
+from .domain.notification_steps import next_notification_status
+from .models import NotificationPage, NotificationPublic, NotificationStepBody, notification_public
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
-
-
-class NotificationStepBody(BaseModel):
-    step: NotificationStep
-    version: int = Field(ge=1)
-    text: str = Field("", max_length=2000)  # what was said, by whom, when
-
-
-class NotificationPublic(BaseModel):
-    id: UUID
-    policy_id: str
-    policy_version: int
-    benefit: str
-    stage: str
-    period: str
-    id_number: str  # masked unless the role needs the full number
-    area_code: str
-    status: str
-    evidence: list[dict[str, Any]]
-    explanation: dict[str, str]
-    raised_at: datetime
-    stored_at: datetime
-    version: int = 1
-    withdrawn_at: datetime | None = None  # when a change of the person's facts ended it
-    withdrawal: dict[str, str] | None = None  # why, zh-CN and English
-
-
-class NotificationPage(BaseModel):
-    items: list[NotificationPublic]
-    next_cursor: str | None
 
 
 @router.get("", response_model=NotificationPage)
@@ -85,13 +53,6 @@ async def list_(
         items=[notification_public(r, principal) for r in page],
         next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,
     )
-
-
-def notification_public(row, viewer: Principal) -> NotificationPublic:
-    values = dict(row)
-    if not viewer.sees_full_ids:
-        values["id_number"] = mask_id_number(values["id_number"])
-    return NotificationPublic.model_validate(values)
 
 
 @router.post("/{notification_id}/steps", response_model=NotificationPublic)
