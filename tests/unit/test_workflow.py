@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from shaobing_api.common.domain.refusals import Refusal, Refused
-from shaobing_api.domain.workflow import (
+from shaobing_api.alerts.domain.workflow import (
     ActionTaken,
     AlertCase,
     DismissReason,
@@ -15,6 +14,7 @@ from shaobing_api.domain.workflow import (
     Step,
     decide,
 )
+from shaobing_api.common.domain.refusals import Refusal, Refused
 from shaobing_api.notifications.domain.notification_steps import (
     NotificationStep,
     next_notification_status,

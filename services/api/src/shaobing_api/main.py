@@ -13,6 +13,10 @@ from shaobing_runtime import audit as audit_trail
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
+from .alerts import pages as alert_pages
+from .alerts import queue
+from .alerts import routes as alerts
+from .alerts import steps as alert_steps
 from .audit import anchoring
 from .audit import routes as audit
 from .business_metrics import collector
@@ -21,13 +25,9 @@ from .common.http_refusals import install_refusals
 from .config import ApiSettings
 from .enrolments import routes as enrolments
 from .entrypoints import (
-    alert_steps,
-    alerts,
-    pages,
     payout_execution,
     payout_pages,
     payout_runs,
-    queue,
 )
 from .notifications import pages as notification_pages
 from .notifications import routes as notifications
@@ -51,7 +51,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             payout_runs.router,
             payout_pages.router,
             site.router,
-            pages.router,
+            alert_pages.router,
             notification_pages.router,
         ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "

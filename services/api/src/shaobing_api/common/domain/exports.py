@@ -18,24 +18,6 @@ from openpyxl.styles import Font
 
 Columns = Sequence[tuple[str, str, str]]  # (key, zh-CN heading, English heading)
 
-ALERT_COLUMNS = (
-    ("id", "预警编号", "Alert"),
-    ("severity", "严重程度", "Severity"),
-    ("status", "状态", "Status"),
-    ("rule_id", "规则", "Rule"),
-    ("action", "建议措施", "Action"),
-    ("enrolment_id", "待遇编号", "Enrolment"),
-    ("program", "项目", "Programme"),
-    ("id_number", "身份证号", "ID number"),
-    ("area_code", "区划", "Area"),
-    ("due_date", "截止日期", "Due"),
-    ("days_left", "剩余天数", "Days left"),
-    ("overpaid_amount", "待追回金额", "To recover"),
-    ("claimed_by", "认领人", "Claimed by"),
-    ("assignee", "分派给", "Assigned to"),
-    ("explanation", "说明", "Explanation"),
-)
-
 
 def watermark(who: str, role: str, at: datetime, filters: Mapping[str, Any]) -> str:
     shown = ", ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, False)) or "无/none"
@@ -69,13 +51,13 @@ def _cells(row: Mapping[str, Any], columns: Columns) -> list[Any]:
     return values
 
 
-def csv_head(mark: str, columns: Columns = ALERT_COLUMNS) -> bytes:
+def csv_head(mark: str, columns: Columns) -> bytes:
     """The start of the file: a BOM (so Excel shows the Chinese), the watermark, the headings."""
     headings = [f"{zh} {en}" for _, zh, en in columns]
     return "\ufeff".encode() + _csv_lines([[mark], headings])
 
 
-def csv_rows(rows: Iterable[Mapping[str, Any]], columns: Columns = ALERT_COLUMNS) -> bytes:
+def csv_rows(rows: Iterable[Mapping[str, Any]], columns: Columns) -> bytes:
     """Rows as CSV lines, to follow csv_head as they are read."""
     return _csv_lines(_cells(r, columns) for r in rows)
 
@@ -90,9 +72,7 @@ class XlsxFile:
     """A workbook in openpyxl's write-only mode: rows go to a temporary file as they are
     appended, not into memory; the watermark in the first row and in the properties."""
 
-    def __init__(
-        self, mark: str, who: str, columns: Columns = ALERT_COLUMNS, title: str = "预警 Alerts"
-    ) -> None:
+    def __init__(self, mark: str, who: str, columns: Columns, title: str) -> None:
         self.columns = columns
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet(title)

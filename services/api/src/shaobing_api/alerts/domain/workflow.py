@@ -14,8 +14,8 @@ from enum import StrEnum
 from shaobing_contracts.alert import AlertStatus
 from shaobing_runtime.access import Principal
 
-from ..common.domain.refusals import Refusal, Refused
-from ..common.domain.roles import SUPERVISORS, WORKERS, require_supervisor
+from ...common.domain.refusals import Refusal, Refused
+from ...common.domain.roles import SUPERVISORS, WORKERS, require_supervisor
 
 
 class Step(StrEnum):

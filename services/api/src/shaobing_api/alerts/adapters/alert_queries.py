@@ -11,7 +11,7 @@ import asyncpg
 
 from shaobing_runtime.database import in_chunks
 
-from ..common.adapters.scopes import scope_patterns
+from ...common.adapters.scopes import scope_patterns
 
 COLUMNS = """id, rule_id, rule_version, enrolment_id, program, id_number, area_code, severity,
     action, status, due_date, overpaid_months, overpaid_amount, evidence, explanation,
@@ -65,6 +65,14 @@ async def get_alert(
         f"select {COLUMNS} from alerts where id = $1 and area_code like any($2::text[])",
         alert_id,
         scope_patterns(scopes),
+    )
+
+
+async def timeline(conn: asyncpg.Connection, alert_id: UUID) -> list[asyncpg.Record]:
+    """What happened to the alert, in order (the caller has read the alert itself)."""
+    return await conn.fetch(
+        "select kind, actor, at, details from alert_events where alert_id = $1 order by seq",
+        alert_id,
     )
 
 

@@ -3,74 +3,30 @@ comment, one alert or many. Every step names the version it was decided on: a st
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Request
 from prometheus_client import Histogram
-from pydantic import BaseModel, Field
 
 from shaobing_contracts.alert import AlertStatus
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
-from ..adapters.alert_workflow import locked, write_step
 from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import READ_ALERT_ROLES
 from ..common.http_refusals import STATUS
-from ..domain.workflow import (
-    ActionTaken,
+from .adapters.alert_workflow import locked, write_step
+from .domain.workflow import (
     AlertCase,
-    DismissReason,
-    Step,
     decide,
 )
-from ..domain.workflow import Request as StepRequest
-from .views import AlertPublic, alert_public
+from .models import AlertPublic, BulkBody, BulkItem, BulkResult, StepBody, StepFields, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Caller = Annotated[Principal, require(*READ_ALERT_ROLES)]
-
-
-class StepFields(BaseModel):
-    step: Step
-    action_taken: ActionTaken | None = None  # confirm
-    overpayment_to_recover: Decimal | None = Field(None, ge=0, lt=10**10, decimal_places=2)
-    reason: DismissReason | None = None  # dismiss
-    text: str = Field("", max_length=2000)  # comment; why (dismiss OTHER, reopen)
-    assignee: str | None = Field(None, min_length=1, max_length=64)  # assign
-
-    def request(self) -> StepRequest:
-        return StepRequest(**self.model_dump(include=set(StepFields.model_fields)))
-
-
-class StepBody(StepFields):
-    version: int = Field(ge=1)
-
-
-class Target(BaseModel):
-    id: UUID
-    version: int = Field(ge=1)
-
-
-class BulkBody(StepFields):
-    items: list[Target] = Field(min_length=1, max_length=500)
-
-
-class BulkItem(BaseModel):
-    id: UUID
-    status: int  # 200, 403, 404, 409 or 422, as the single step would answer
-    detail: str | None = None
-    alert: AlertPublic | None = None
-
-
-class BulkResult(BaseModel):
-    done: int
-    refused: int
-    items: list[BulkItem]
 
 
 @router.post("/{alert_id}/steps", response_model=AlertPublic)

@@ -1,15 +1,13 @@
-"""The case-worker pages (zh-CN first, English with ?lang=en), server-rendered."""
+"""The alert pages (zh-CN first, English with ?lang=en), server-rendered: the queue, one alert."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from shaobing_contracts.alert import Severity
 from shaobing_contracts.enrolment import Program
@@ -17,16 +15,17 @@ from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
-from ..adapters.alert_queries import queue, queue_counts
 from ..common.adapters.read_audit import record_list_read
 from ..common.domain.roles import READ_ALERT_ROLES
-from ..domain.workflow import ActionTaken, DismissReason
-from .alerts import readable_alert
-from .queue import View, queue_item
-from .views import alert_public
+from ..common.pages import Lang, templates_of
+from .adapters.alert_queries import queue, queue_counts, timeline
+from .domain.workflow import ActionTaken, DismissReason
+from .models import alert_public, queue_item
+from .queue_view import View
+from .service import readable_alert
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+templates = templates_of(__file__)
 
 LABELS = {
     "zh": {
@@ -133,7 +132,7 @@ async def queue_page(
     request: Request,
     principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
     view: View,
-    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    lang: Lang = "zh",
 ) -> HTMLResponse:
     """The work queue with the api's filters and counts; escalated alerts stand out."""
     async with scoped(request.app.state.pool, principal) as conn:
@@ -179,15 +178,12 @@ async def alert_page(
     request: Request,
     principal: Annotated[Principal, require(*READ_ALERT_ROLES)],
     alert_id: UUID,
-    lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    lang: Lang = "zh",
 ) -> HTMLResponse:
     """One alert: explanation, evidence, timeline and the steps (keys c, f, d, r)."""
     async with scoped(request.app.state.pool, principal) as conn:
         row = await readable_alert(conn, principal, alert_id)
-        timeline = await conn.fetch(
-            "select kind, actor, at, details from alert_events where alert_id = $1 order by seq",
-            alert_id,
-        )
+        events = await timeline(conn, alert_id)
     today = request.app.state.settings.local_now().date()
     return templates.TemplateResponse(
         request,
@@ -195,7 +191,7 @@ async def alert_page(
         {
             "a": alert_public(row, principal),
             "days_left": (row["due_date"] - today).days,
-            "timeline": timeline,
+            "timeline": events,
             "t": LABELS[lang],
             "lang": lang,
             "actions_taken": list(ActionTaken),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 
 from shaobing_contracts.alert import AlertStatus, Severity
@@ -14,12 +13,11 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
-from ..adapters.alert_queries import AlertFilter, get_alert, list_alerts
-from ..adapters.alert_workflow import record_full_view
 from ..common.adapters.read_audit import record_list_read
-from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import READ_ALERT_ROLES
-from .views import AlertPage, AlertPublic, alert_public
+from .adapters.alert_queries import AlertFilter, list_alerts
+from .models import AlertPage, AlertPublic, alert_public
+from .service import readable_alert
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
@@ -64,15 +62,3 @@ async def get(request: Request, principal: Reader, alert_id: UUID) -> AlertPubli
     async with scoped(request.app.state.pool, principal) as conn:
         row = await readable_alert(conn, principal, alert_id)
     return alert_public(row, principal)
-
-
-async def readable_alert(
-    conn: asyncpg.Connection, principal: Principal, alert_id: UUID
-) -> asyncpg.Record:
-    """The whole alert for this caller (404 outside their areas); a full-ID view is recorded."""
-    row = await get_alert(conn, scopes=principal.areas, alert_id=alert_id)
-    if row is None:
-        raise Refused("alert not found", Refusal.NOT_FOUND)
-    if principal.sees_full_ids:
-        await record_full_view(conn, principal, alert_id, row["area_code"])
-    return row

@@ -3,91 +3,25 @@ days left before the payout cut-off, what is overdue, and counts for the same fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request, Response
 
-from shaobing_contracts.alert import Severity
-from shaobing_contracts.enrolment import Program
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, encode_cursor
 
-from ..adapters.alert_queries import QueueFilter, queue, queue_counts, whole_queue
 from ..common.adapters.read_audit import record_list_read
-from ..common.domain import exports
 from ..common.domain.roles import READ_ALERT_ROLES
 from ..common.downloads import FORMAT, check_size, download, scoped_chunks
-from ..common.pages import Blank
-from .views import AlertPublic, alert_public
+from .adapters.alert_queries import queue, queue_counts, whole_queue
+from .models import ALERT_COLUMNS, QueueCount, QueuePage, queue_item
+from .queue_view import View
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 Reader = Annotated[Principal, require(*READ_ALERT_ROLES)]
-
-
-class QueueItem(AlertPublic):
-    days_left: int  # until the due date (the payout cut-off); negative when overdue
-    overdue: bool
-
-
-class QueueCount(BaseModel):
-    status: str
-    severity: str
-    alerts: int
-    overdue: int
-    escalated: int
-
-
-class QueuePage(BaseModel):
-    today: date
-    items: list[QueueItem]
-    counts: list[QueueCount]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class QueueView:
-    where: QueueFilter
-    today: date
-    shown: dict  # the filter as asked, for watermarks and the audit trail
-
-
-def queue_view(
-    request: Request,
-    status: Annotated[str | None, Query(pattern="^(OPEN|CLAIMED)$"), Blank] = None,
-    severity: Annotated[Severity | None, Blank] = None,
-    program: Annotated[Program | None, Blank] = None,
-    rule_id: Annotated[str | None, Query(max_length=100), Blank] = None,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$"), Blank] = None,
-    assignee: Annotated[str | None, Query(max_length=64), Blank] = None,
-    due_by: Annotated[date | None, Blank] = None,
-    overdue: bool = False,
-    escalated: Annotated[bool | None, Blank] = None,
-) -> QueueView:
-    """The queue's filter (a dependency shared by the queue and its exports)."""
-    today = request.app.state.settings.local_now().date()
-    shown = {
-        "status": status,
-        "severity": severity,
-        "program": program,
-        "rule_id": rule_id,
-        "area": area,
-        "assignee": assignee,
-        "due_by": due_by,
-        "overdue": overdue,
-        "escalated": escalated,
-    }
-    filters = {k: v for k, v in shown.items() if k != "overdue"}
-    where = QueueFilter(**filters, overdue_on=today if overdue else None)
-    return QueueView(where, today, {k: v for k, v in shown.items() if v not in (None, False)})
-
-
-View = Annotated[QueueView, Depends(queue_view)]
 
 
 @router.get("/queue", response_model=QueuePage)
@@ -114,12 +48,6 @@ async def work_queue(
         counts=[QueueCount.model_validate(dict(c)) for c in counts],
         next_cursor=encode_cursor(page[-1]["seq"]) if len(rows) > limit else None,
     )
-
-
-def queue_item(row, principal: Principal, today: date) -> QueueItem:
-    days_left = (row["due_date"] - today).days
-    alert = alert_public(row, principal)
-    return QueueItem(**alert.model_dump(), days_left=days_left, overdue=days_left < 0)
 
 
 @router.get("/queue/export", response_class=Response)
@@ -151,7 +79,7 @@ async def export_queue(
     )
     return download(
         chunks,
-        columns=exports.ALERT_COLUMNS,
+        columns=ALERT_COLUMNS,
         principal=principal,
         at=at,
         shown=view.shown,

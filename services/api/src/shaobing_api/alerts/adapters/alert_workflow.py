@@ -10,7 +10,7 @@ import asyncpg
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 
-from ..common.adapters.scopes import scope_patterns
+from ...common.adapters.scopes import scope_patterns
 from ..domain.workflow import Change, Request
 from .alert_queries import COLUMNS
 
