@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shaobing_api.common.domain.refusals import Refusal, Refused
-from shaobing_api.domain.payout import (
+from shaobing_api.enrolments.domain.enrolment_changes import mask_account
+from shaobing_api.payout_runs.domain.payout_files import exception_row, payable_row
+from shaobing_api.payout_runs.domain.payout_run import (
     Decision,
     OtherRun,
     RunState,
@@ -17,8 +19,6 @@ from shaobing_api.domain.payout import (
     check_start,
     reason_text,
 )
-from shaobing_api.domain.payout_files import exception_row, payable_row
-from shaobing_api.enrolments.domain.enrolment_changes import mask_account
 from shaobing_runtime.access import Principal, Role
 
 READY = RunState(RunStatus.READY, started_by="qian", unresolved_critical=0)

@@ -24,13 +24,11 @@ from .common import site
 from .common.http_refusals import install_refusals
 from .config import ApiSettings
 from .enrolments import routes as enrolments
-from .entrypoints import (
-    payout_execution,
-    payout_pages,
-    payout_runs,
-)
 from .notifications import pages as notification_pages
 from .notifications import routes as notifications
+from .payout_runs import execution as payout_execution
+from .payout_runs import pages as payout_pages
+from .payout_runs import routes as payout_runs
 from .rules import routes as rules
 
 

@@ -3,30 +3,28 @@ held and stopped enrolments with their reasons, override, approve, export, print
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from shaobing_runtime.access import Principal
 from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 
-from ..adapters import payout_queries as runs
 from ..common.adapters.read_audit import record_list_read
-from ..domain.payout import APPROVE_ROLES, READ_ROLES, START_ROLES, Decision
-from .payout_runs import readable_run
-from .payout_views import PayoutRun, item_public
+from ..common.pages import Lang, templates_of
+from .adapters import payout_queries as runs
+from .domain.payout_run import APPROVE_ROLES, READ_ROLES, START_ROLES, Decision
+from .models import PayoutRun, item_public
+from .service import readable_run
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, require(*READ_ROLES)]
-Lang = Annotated[str, Query(pattern="^(zh|en)$")]
 SHOWN_EXCEPTIONS = 500
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+templates = templates_of(__file__)
 
 LABELS: dict[str, dict[str, Any]] = {
     "zh": {

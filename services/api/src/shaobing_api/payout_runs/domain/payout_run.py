@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from shaobing_runtime.access import Principal, Role
 
-from ..common.domain.refusals import Refusal, Refused
+from ...common.domain.refusals import Refusal, Refused
 
 
 class Decision(StrEnum):

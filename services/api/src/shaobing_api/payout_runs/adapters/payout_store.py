@@ -17,8 +17,8 @@ from uuid import UUID
 
 import asyncpg
 
-from ..domain.payout import OtherRun, RunStatus
-from ..enrolments.adapters.enrolment_store import ITEMS_LOCK
+from ...enrolments.adapters.enrolment_store import ITEMS_LOCK
+from ..domain.payout_run import OtherRun, RunStatus
 from .payout_queries import RUN_COLUMNS
 from .payout_totals import change_counts, totals
 

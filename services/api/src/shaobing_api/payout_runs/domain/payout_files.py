@@ -8,8 +8,8 @@ from typing import Any
 from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Principal
 
-from ..enrolments.domain.enrolment_changes import mask_account
-from .payout import FULL_ACCOUNT_ROLES, reason_text
+from ...enrolments.domain.enrolment_changes import mask_account
+from .payout_run import FULL_ACCOUNT_ROLES, reason_text
 
 PAYOUT_COLUMNS = (
     ("enrolment_id", "待遇编号", "Enrolment"),

@@ -16,7 +16,7 @@ import structlog
 
 from shaobing_runtime.periodic import every
 
-from ..adapters.payout_store import (
+from .adapters.payout_store import (
     beat,
     fail_run,
     fail_stalled,

@@ -13,10 +13,10 @@ from fastapi import Request, Response
 from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 
-from ..adapters import payout_queries as runs
 from ..common.domain.exports import Columns
 from ..common.downloads import check_size, download, scoped_chunks
-from ..domain.payout_files import EXCEPTION_COLUMNS, PAYOUT_COLUMNS, exception_row, payable_row
+from .adapters import payout_queries as runs
+from .domain.payout_files import EXCEPTION_COLUMNS, PAYOUT_COLUMNS, exception_row, payable_row
 
 
 @dataclass(frozen=True)

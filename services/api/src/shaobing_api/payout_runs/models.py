@@ -13,8 +13,8 @@ from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.types import YearMonth
 from shaobing_runtime.access import Principal
 
-from ..domain.payout import Decision, RunStatus, reason_text
 from ..enrolments.domain.enrolment_changes import mask_account
+from .domain.payout_run import Decision, RunStatus, reason_text
 
 
 class StartBody(BaseModel):

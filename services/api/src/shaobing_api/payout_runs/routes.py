@@ -16,13 +16,14 @@ from shaobing_runtime.database import scoped
 from shaobing_runtime.http_auth import require
 from shaobing_runtime.paging import CursorSeq, CursorText, encode_cursor, encode_text_cursor
 
-from ..adapters import payout_queries as runs
-from ..adapters.payout_store import overlapping_runs, start_run
-from ..adapters.payout_totals import changes
 from ..common.adapters.read_audit import record_list_read
 from ..common.domain.refusals import Refusal, Refused
 from ..common.downloads import FORMAT
-from ..domain.payout import (
+from . import execution
+from .adapters import payout_queries as runs
+from .adapters.payout_store import overlapping_runs, start_run
+from .adapters.payout_totals import changes
+from .domain.payout_run import (
     APPROVE_ROLES,
     READ_ROLES,
     START_ROLES,
@@ -35,8 +36,8 @@ from ..domain.payout import (
     check_override,
     check_start,
 )
-from . import payout_execution
-from .payout_views import (
+from .files import EXCEPTIONS_FILE, PAYOUT_FILE, audit_export, audited, run_file
+from .models import (
     ApprovalBody,
     CancellationBody,
     ChangePage,
@@ -47,7 +48,7 @@ from .payout_views import (
     StartBody,
     item_public,
 )
-from .run_files import EXCEPTIONS_FILE, PAYOUT_FILE, audit_export, audited, run_file
+from .service import readable_run
 
 router = APIRouter(prefix="/v1/payout-runs", tags=["payout runs"])
 Starter = Annotated[Principal, require(*START_ROLES)]
@@ -71,7 +72,7 @@ async def start(request: Request, principal: Starter, body: StartBody) -> Payout
         check_start(body.month, body.area, others)
         run = await _start_run(conn, body, principal)
         await audited(conn, principal, run, "start", rows_total=run["rows_total"])
-    payout_execution.start(request.app.state, run)
+    execution.start(request.app.state, run)
     return PayoutRun.model_validate(dict(run))
 
 
@@ -111,14 +112,6 @@ async def get(request: Request, principal: Reader, run_id: UUID) -> PayoutRun:
     """The run with its progress, totals and changes since the previous run of the month."""
     async with scoped(request.app.state.pool, principal) as conn:
         return PayoutRun.model_validate(dict(await readable_run(conn, run_id)))
-
-
-async def readable_run(conn, run_id: UUID, *, lock: bool = False):
-    """The run, or 404 when it does not exist or lies outside the caller's areas."""
-    row = await runs.get_run(conn, run_id, lock=lock)
-    if row is None:
-        raise Refused("payout run not found", Refusal.NOT_FOUND)
-    return row
 
 
 @router.get("/{run_id}/items", response_model=ItemPage)
