@@ -11,9 +11,9 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, Field, field_serializer
 
-from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Principal
 
+from ..common.domain.id_numbers import id_number_as_seen
 from .domain.workflow import ActionTaken, DismissReason, Step
 from .domain.workflow import Request as StepRequest
 
@@ -59,8 +59,7 @@ class AlertPage(BaseModel):
 def alert_public(row: asyncpg.Record, viewer: Principal) -> AlertPublic:
     """The row as the viewer may see it: ID numbers masked unless the role needs them."""
     values = dict(row)
-    if not viewer.sees_full_ids:
-        values["id_number"] = mask_id_number(values["id_number"])
+    values["id_number"] = id_number_as_seen(values["id_number"], viewer)
     return AlertPublic.model_validate(values)
 
 

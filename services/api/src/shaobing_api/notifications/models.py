@@ -8,9 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Principal
 
+from ..common.domain.id_numbers import id_number_as_seen
 from .domain.notification_steps import NotificationStep
 
 
@@ -46,6 +46,5 @@ class NotificationPage(BaseModel):
 
 def notification_public(row, viewer: Principal) -> NotificationPublic:
     values = dict(row)
-    if not viewer.sees_full_ids:
-        values["id_number"] = mask_id_number(values["id_number"])
+    values["id_number"] = id_number_as_seen(values["id_number"], viewer)
     return NotificationPublic.model_validate(values)

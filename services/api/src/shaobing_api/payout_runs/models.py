@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_serializer
 
-from shaobing_contracts.id_number import mask_id_number
 from shaobing_contracts.types import YearMonth
 from shaobing_runtime.access import Principal
 
+from ..common.domain.id_numbers import id_number_as_seen
 from ..enrolments.domain.enrolment_changes import mask_account
 from .domain.payout_run import Decision, RunStatus, reason_text
 
@@ -124,10 +124,9 @@ def reasons_of(raw: list[dict]) -> list[Reason]:
 
 
 def item_public(row, viewer: Principal) -> PayoutItem:
-    person = row["beneficiary_id"]
     return PayoutItem(
         **{k: row[k] for k in ("enrolment_id", "program", "area_code", "amount", "critical")},
-        beneficiary_id=person if viewer.sees_full_ids else mask_id_number(person),
+        beneficiary_id=id_number_as_seen(row["beneficiary_id"], viewer),
         decision=row["decision"],
         checked=row["checked"],
         reasons=reasons_of(row["reasons"]),

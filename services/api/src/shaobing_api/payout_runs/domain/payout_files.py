@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shaobing_contracts.id_number import mask_id_number
 from shaobing_runtime.access import Principal
 
+from ...common.domain.id_numbers import id_number_as_seen
 from ...enrolments.domain.enrolment_changes import mask_account
 from .payout_run import FULL_ACCOUNT_ROLES, reason_text
 
@@ -33,16 +33,12 @@ EXCEPTION_COLUMNS = (
 )
 
 
-def person_as_seen(id_number: str, viewer: Principal) -> str:
-    return id_number if viewer.sees_full_ids else mask_id_number(id_number)
-
-
 def exception_row(row: Mapping[str, Any], viewer: Principal) -> dict[str, Any]:
     """A held or stopped enrolment with its reasons in words (zh-CN, then English)."""
     override = row["override"]
     return {
         **dict(row),
-        "beneficiary_id": person_as_seen(row["beneficiary_id"], viewer),
+        "beneficiary_id": id_number_as_seen(row["beneficiary_id"], viewer),
         "reasons": "；".join(
             f"{reason_text(r, 'zh')} / {reason_text(r, 'en')}" for r in row["reasons"]
         ),
@@ -59,7 +55,7 @@ def payable_row(row: Mapping[str, Any], viewer: Principal) -> dict[str, Any]:
     shown = account if viewer.role in FULL_ACCOUNT_ROLES else mask_account(account)
     return {
         **dict(row),
-        "beneficiary_id": person_as_seen(row["beneficiary_id"], viewer),
+        "beneficiary_id": id_number_as_seen(row["beneficiary_id"], viewer),
         "payout_account": shown,
         "changed_since_check": "是 yes" if row["changed_since_check"] else "",
     }
