@@ -19,10 +19,7 @@ from ..common.domain.refusals import Refusal, Refused
 from ..common.domain.roles import READ_ALERT_ROLES
 from ..common.http_refusals import STATUS
 from .adapters.alert_workflow import locked, write_step
-from .domain.workflow import (
-    AlertCase,
-    decide,
-)
+from .domain.workflow import AlertCase, decide
 from .models import AlertPublic, BulkBody, BulkItem, BulkResult, StepBody, StepFields, alert_public
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
