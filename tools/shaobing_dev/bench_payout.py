@@ -22,8 +22,8 @@ from pathlib import Path
 
 import asyncpg
 
-from shaobing_api.adapters.payout_store import start_run
-from shaobing_api.entrypoints.payout_execution import check
+from shaobing_api.payout_runs.adapters.payout_store import start_run
+from shaobing_api.payout_runs.execution import check
 from shaobing_runtime.database import create_pool
 
 from .bench_record import append_row, machine

@@ -13,21 +13,23 @@ from shaobing_runtime import audit as audit_trail
 from shaobing_runtime.logging import configure_logging
 from shaobing_runtime.service_app import create_publishing_app
 
+from .alerts import pages as alert_pages
+from .alerts import queue
+from .alerts import routes as alerts
+from .alerts import steps as alert_steps
+from .audit import anchoring
+from .audit import routes as audit
+from .business_metrics import collector
+from .common import site
+from .common.http_refusals import install_refusals
 from .config import ApiSettings
-from .entrypoints import (
-    alert_steps,
-    alerts,
-    audit,
-    business_metrics,
-    enrolments,
-    notifications,
-    pages,
-    payout_execution,
-    payout_pages,
-    payout_runs,
-    queue,
-    rules,
-)
+from .enrolments import routes as enrolments
+from .notifications import pages as notification_pages
+from .notifications import routes as notifications
+from .payout_runs import execution as payout_execution
+from .payout_runs import pages as payout_pages
+from .payout_runs import routes as payout_runs
+from .rules import routes as rules
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -46,17 +48,20 @@ def create_app(settings: ApiSettings) -> FastAPI:
             rules.router,
             payout_runs.router,
             payout_pages.router,
-            pages.router,
+            site.router,
+            alert_pages.router,
+            notification_pages.router,
         ],
         description="Enrolments, the alert queue (电子哨兵), the rules in force, payout runs "
         "and the pages.",
         background=(
             payout_execution.watch_stalled,
-            business_metrics.refresh_forever,
-            audit.anchor_forever,
+            collector.refresh_forever,
+            anchoring.anchor_forever,
         ),
         body_caps={("POST", "/v1/enrolments"): settings.max_enrolment_body_bytes},
     )
+    install_refusals(app)
     app.state.payout_tasks = set()
     app.state.rules = RuleFiles(settings.rules_dir)
     _document_enrolment_schema(app)

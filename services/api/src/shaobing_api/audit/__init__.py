@@ -1,0 +1,1 @@
+"""The audit trail for auditors, and its chain's anchoring outside the database."""

@@ -1,0 +1,1 @@
+"""What the business looks like, for the dashboards and the alert rules."""

@@ -1,0 +1,1 @@
+"""The verification rules in force, as the matcher applies them."""
