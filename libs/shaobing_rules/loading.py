@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from .definitions import PolicyScope, RuleFile
 from .rule_set import Rule, RuleFailed, RuleSet
-from .variables import example_variables
+from .variable_catalogue import example_variables
 
 
 class RuleSetError(ValueError):

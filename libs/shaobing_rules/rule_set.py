@@ -19,7 +19,7 @@ from .definitions import PolicyDefinition, RuleDefinition
 from .guards import Guard, guard_of
 from .references import fields_read, union
 from .scope import Scope
-from .variables import VARIABLE_NAMES
+from .variable_catalogue import VARIABLE_NAMES
 
 _TEMPLATES = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 Definition = RuleDefinition | PolicyDefinition

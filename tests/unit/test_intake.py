@@ -23,7 +23,7 @@ from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_ingest.domain.body import BodyItem, UnparseableBody, may_hold_nul, split_body
 from shaobing_ingest.domain.changes import RowChange
 from shaobing_ingest.domain.debezium import DebeziumValue, value_of
-from shaobing_ingest.domain.intake import DERIVERS, Intake, Outcome, changes_of, derive
+from shaobing_ingest.domain.intake import DERIVERS, Intake, ItemOutcome, changes_of, derive
 from shaobing_ingest.domain.stored_rows import decode_stored_row, decode_stored_rows
 from shaobing_ingest.domain.tables import (
     DEATH_REGISTRATIONS,
@@ -370,7 +370,7 @@ def test_derive_does_not_change_the_rows_it_was_given() -> None:
 
 
 def test_outcomes_keep_the_index_of_their_item() -> None:
-    parsed: list[RowChange | Outcome] = [Outcome(7, "ignored", reason="heartbeat")]
+    parsed: list[RowChange | ItemOutcome] = [ItemOutcome(7, "ignored", reason="heartbeat")]
 
     intake = derive(parsed, {}, channel=Channel.DEBEZIUM_HTTP, ingested_at=INGESTED_AT)
 

@@ -13,7 +13,7 @@ from matcher_events import RULES
 
 from shaobing_rules.guards import _conjuncts, guard_of
 from shaobing_rules.rule_set import Rule
-from shaobing_rules.variables import ENROLMENT_EXAMPLE, FACT_EXAMPLES, PERSON_EXAMPLE
+from shaobing_rules.variable_catalogue import ENROLMENT_EXAMPLE, FACT_EXAMPLES, PERSON_EXAMPLE
 
 GUARDED = [rule for rule in (*RULES.rules, *RULES.policies) if rule.guard is not None]
 

@@ -29,7 +29,7 @@ from shaobing_matcher.domain.variables import (
 from shaobing_rules.definitions import FactKind
 from shaobing_rules.loading import RuleSetError, load_rule_set
 from shaobing_rules.scope import Scope
-from shaobing_rules.variables import ENROLMENT_EXAMPLE, FACT_EXAMPLES, PERSON_EXAMPLE
+from shaobing_rules.variable_catalogue import ENROLMENT_EXAMPLE, FACT_EXAMPLES, PERSON_EXAMPLE
 
 RULE = """
   - id: {id}

@@ -10,8 +10,8 @@ from shaobing_api.alerts.domain.workflow import (
     ActionTaken,
     AlertCase,
     DismissReason,
-    Request,
     Step,
+    StepRequest,
     decide,
 )
 from shaobing_api.common.domain.refusals import Refusal, Refused
@@ -32,59 +32,69 @@ OPEN = AlertCase(S.OPEN, None, None)
 CLAIMED_BY_WANG = AlertCase(S.CLAIMED, "wang", None)
 CONFIRMED = AlertCase(S.CONFIRMED, "wang", None)
 WITHDRAWN = AlertCase(S.WITHDRAWN, None, None)
-STOPPED = Request(Step.CONFIRM, action_taken=ActionTaken.PAYMENT_STOPPED)
-WRONG_PERSON = Request(Step.DISMISS, reason=DismissReason.WRONG_PERSON)
+STOPPED = StepRequest(Step.CONFIRM, action_taken=ActionTaken.PAYMENT_STOPPED)
+WRONG_PERSON = StepRequest(Step.DISMISS, reason=DismissReason.WRONG_PERSON)
 
 ALLOWED = {
-    "claim an open alert": (OPEN, Request(Step.CLAIM), WANG, S.CLAIMED),
-    "release my claim": (CLAIMED_BY_WANG, Request(Step.RELEASE), WANG, S.OPEN),
+    "claim an open alert": (OPEN, StepRequest(Step.CLAIM), WANG, S.CLAIMED),
+    "release my claim": (CLAIMED_BY_WANG, StepRequest(Step.RELEASE), WANG, S.OPEN),
     "confirm my claim": (CLAIMED_BY_WANG, STOPPED, WANG, S.CONFIRMED),
     "dismiss my claim": (CLAIMED_BY_WANG, WRONG_PERSON, WANG, S.DISMISSED),
     "a supervisor confirms another's claim": (CLAIMED_BY_WANG, STOPPED, ZHAO, S.CONFIRMED),
-    "a supervisor reopens a decision": (CONFIRMED, Request(Step.REOPEN), ZHAO, S.OPEN),
-    "a supervisor reopens a withdrawn alert": (WITHDRAWN, Request(Step.REOPEN), ZHAO, S.OPEN),
-    "a supervisor assigns": (OPEN, Request(Step.ASSIGN, assignee="team-2"), ZHAO, S.OPEN),
-    "anyone working it comments": (CONFIRMED, Request(Step.COMMENT, text="家属已告知"), LI, None),
+    "a supervisor reopens a decision": (CONFIRMED, StepRequest(Step.REOPEN), ZHAO, S.OPEN),
+    "a supervisor reopens a withdrawn alert": (WITHDRAWN, StepRequest(Step.REOPEN), ZHAO, S.OPEN),
+    "a supervisor assigns": (OPEN, StepRequest(Step.ASSIGN, assignee="team-2"), ZHAO, S.OPEN),
+    "anyone working it comments": (
+        CONFIRMED,
+        StepRequest(Step.COMMENT, text="家属已告知"),
+        LI,
+        None,
+    ),
 }
 
 REFUSED = {
     "confirm without claiming": (OPEN, STOPPED, WANG, Refusal.CONFLICT),
-    "claim what another claimed": (CLAIMED_BY_WANG, Request(Step.CLAIM), LI, Refusal.CONFLICT),
-    "claim twice": (CLAIMED_BY_WANG, Request(Step.CLAIM), WANG, Refusal.CONFLICT),
+    "claim what another claimed": (CLAIMED_BY_WANG, StepRequest(Step.CLAIM), LI, Refusal.CONFLICT),
+    "claim twice": (CLAIMED_BY_WANG, StepRequest(Step.CLAIM), WANG, Refusal.CONFLICT),
     "confirm another's claim": (CLAIMED_BY_WANG, STOPPED, LI, Refusal.CONFLICT),
     "dismiss another's claim": (CLAIMED_BY_WANG, WRONG_PERSON, LI, Refusal.CONFLICT),
     "confirm twice": (CONFIRMED, STOPPED, WANG, Refusal.CONFLICT),
-    "claim a withdrawn alert": (WITHDRAWN, Request(Step.CLAIM), WANG, Refusal.CONFLICT),
-    "a case worker reopens": (CONFIRMED, Request(Step.REOPEN), WANG, Refusal.FORBIDDEN),
-    "reopen an open alert": (OPEN, Request(Step.REOPEN), ZHAO, Refusal.CONFLICT),
-    "a case worker assigns": (OPEN, Request(Step.ASSIGN, assignee="li"), WANG, Refusal.FORBIDDEN),
+    "claim a withdrawn alert": (WITHDRAWN, StepRequest(Step.CLAIM), WANG, Refusal.CONFLICT),
+    "a case worker reopens": (CONFIRMED, StepRequest(Step.REOPEN), WANG, Refusal.FORBIDDEN),
+    "reopen an open alert": (OPEN, StepRequest(Step.REOPEN), ZHAO, Refusal.CONFLICT),
+    "a case worker assigns": (
+        OPEN,
+        StepRequest(Step.ASSIGN, assignee="li"),
+        WANG,
+        Refusal.FORBIDDEN,
+    ),
     "assign a decided alert": (
         CONFIRMED,
-        Request(Step.ASSIGN, assignee="li"),
+        StepRequest(Step.ASSIGN, assignee="li"),
         ZHAO,
         Refusal.CONFLICT,
     ),
-    "an auditor claims": (OPEN, Request(Step.CLAIM), AUDITOR, Refusal.FORBIDDEN),
+    "an auditor claims": (OPEN, StepRequest(Step.CLAIM), AUDITOR, Refusal.FORBIDDEN),
     "confirm saying nothing done": (
         CLAIMED_BY_WANG,
-        Request(Step.CONFIRM),
+        StepRequest(Step.CONFIRM),
         WANG,
         Refusal.INVALID,
     ),
     "recover without an amount": (
         CLAIMED_BY_WANG,
-        Request(Step.CONFIRM, action_taken=ActionTaken.OVERPAYMENT_TO_RECOVER),
+        StepRequest(Step.CONFIRM, action_taken=ActionTaken.OVERPAYMENT_TO_RECOVER),
         WANG,
         Refusal.INVALID,
     ),
-    "dismiss without a reason": (CLAIMED_BY_WANG, Request(Step.DISMISS), WANG, Refusal.INVALID),
+    "dismiss without a reason": (CLAIMED_BY_WANG, StepRequest(Step.DISMISS), WANG, Refusal.INVALID),
     "dismiss as OTHER without saying why": (
         CLAIMED_BY_WANG,
-        Request(Step.DISMISS, reason=DismissReason.OTHER),
+        StepRequest(Step.DISMISS, reason=DismissReason.OTHER),
         WANG,
         Refusal.INVALID,
     ),
-    "an empty comment": (OPEN, Request(Step.COMMENT, text="  "), WANG, Refusal.INVALID),
+    "an empty comment": (OPEN, StepRequest(Step.COMMENT, text="  "), WANG, Refusal.INVALID),
 }
 
 
@@ -106,16 +116,16 @@ def test_refused_steps_say_why_and_whether_it_is_the_state_the_role_or_the_reque
 
 
 def test_a_claim_names_the_claimant_and_a_release_forgets_it() -> None:
-    claimed = decide(OPEN, Request(Step.CLAIM), WANG)
+    claimed = decide(OPEN, StepRequest(Step.CLAIM), WANG)
     released = decide(
-        AlertCase(claimed.status, claimed.claimed_by, None), Request(Step.RELEASE), WANG
+        AlertCase(claimed.status, claimed.claimed_by, None), StepRequest(Step.RELEASE), WANG
     )
 
     assert (claimed.claimed_by, released.claimed_by) == ("wang", None)
 
 
 def test_a_confirmation_records_what_was_done_and_the_amount_to_recover() -> None:
-    recover = Request(
+    recover = StepRequest(
         Step.CONFIRM,
         action_taken=ActionTaken.OVERPAYMENT_TO_RECOVER,
         overpayment_to_recover=Decimal("3020"),

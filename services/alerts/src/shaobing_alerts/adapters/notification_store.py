@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from shaobing_contracts.alert import Evidence
 from shaobing_contracts.notification import NotificationRaised, NotificationWithdrawn
 
-from ..domain.batch import settle
+from ..domain.last_word import last_word
 
 _evidence_json = TypeAdapter(list[Evidence])
 
@@ -79,7 +79,7 @@ async def keep_notifications(
 ) -> Kept:
     """A batch of notifications.v1 in offset order: per notification the last message decides
     (raised: stored, or restored if withdrawn; withdrawn), in the caller's transaction."""
-    settled = settle((m, None) for m in messages)
+    settled = last_word((m, None) for m in messages)
     raised = [n for n, _ in settled.raised]
     withdrawn = settled.withdrawn
     new = await store_notifications(conn, raised)

@@ -22,7 +22,7 @@ from shaobing_runtime.kafka import header
 
 from ..adapters.alert_store import keep_rejected, restore_alerts, store_alerts, withdraw_alerts
 from ..adapters.notification_store import Kept, keep_notifications
-from ..domain.batch import settle
+from ..domain.last_word import last_word
 
 log = structlog.get_logger()
 STORED = Counter(
@@ -98,7 +98,7 @@ class AlertConsumer:
                 rejected.append((message, f"not an alert message: {_first_error(exc)}"))
                 continue
             decoded.append((alert, header(message.headers, "correlation_id")))
-        settled = settle(decoded)
+        settled = last_word(decoded)
         raised, withdrawn = settled.raised, settled.withdrawn
         alerts = [a for a, _ in raised]
         async with self._pool.acquire() as conn, conn.transaction():

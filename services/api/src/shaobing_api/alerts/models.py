@@ -14,8 +14,7 @@ from pydantic import BaseModel, Field, field_serializer
 from shaobing_runtime.access import Principal
 
 from ..common.domain.id_numbers import id_number_as_seen
-from .domain.workflow import ActionTaken, DismissReason, Step
-from .domain.workflow import Request as StepRequest
+from .domain.workflow import ActionTaken, DismissReason, Step, StepRequest
 
 
 class AlertPublic(BaseModel):

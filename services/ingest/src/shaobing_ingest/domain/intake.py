@@ -32,7 +32,7 @@ DERIVERS: dict[str, Deriver] = {
 
 
 @dataclass(slots=True)  # one per item: a frozen dataclass's __init__ costs 4x
-class Outcome:
+class ItemOutcome:
     index: int
     status: str  # accepted, ignored, dead_lettered (duplicate is decided when stored)
     events: tuple[SourceEvent, ...] = ()
@@ -42,7 +42,7 @@ class Outcome:
 
 @dataclass
 class Intake:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[ItemOutcome] = field(default_factory=list)
     rows: dict[RowKey, dict | None] = field(default_factory=dict)  # None: deleted
 
     @property
@@ -73,25 +73,25 @@ def check_key_length(change: RowChange) -> RowChange:
 
 def changes_of(
     items: list[BodyItem], source: SourceSystem, *, may_hold_nul: bool = True
-) -> list[RowChange | Outcome]:
+) -> list[RowChange | ItemOutcome]:
     """Parse every item; what cannot be parsed becomes a dead-letter outcome in its place.
 
     `may_hold_nul=False` (the body has no "\\u0000" escape) skips the search for NUL characters.
     """
     storable = check_storable if may_hold_nul else check_key_length
-    parsed: list[RowChange | Outcome] = []
+    parsed: list[RowChange | ItemOutcome] = []
     for item in items:
         if item.error:
-            parsed.append(Outcome(item.index, "dead_lettered", reason=item.error))
+            parsed.append(ItemOutcome(item.index, "dead_lettered", reason=item.error))
             continue
         try:
             change = parse_change(item.value, source)
             if isinstance(change, RowChange):
                 change = storable(change)
         except ChangeRejected as exc:
-            change = Outcome(item.index, "dead_lettered", field=exc.field, reason=exc.reason)
+            change = ItemOutcome(item.index, "dead_lettered", field=exc.field, reason=exc.reason)
         if isinstance(change, Ignored):
-            change = Outcome(item.index, "ignored", reason=change.reason)
+            change = ItemOutcome(item.index, "ignored", reason=change.reason)
         parsed.append(change)
     return parsed
 
@@ -101,7 +101,7 @@ def row_key(change: RowChange) -> RowKey:
 
 
 def derive(
-    parsed: list[RowChange | Outcome],
+    parsed: list[RowChange | ItemOutcome],
     previous_rows: dict[RowKey, dict | None],
     *,
     channel: Channel,
@@ -110,7 +110,7 @@ def derive(
     """Canonical events for every parsed change, in order, tracking the last row per key."""
     intake = Intake(rows=dict(previous_rows))
     for index, change in enumerate(parsed):
-        if isinstance(change, Outcome):
+        if isinstance(change, ItemOutcome):
             intake.outcomes.append(change)
         else:
             intake.outcomes.append(_derive_one(index, change, intake, channel, ingested_at))
@@ -119,7 +119,7 @@ def derive(
 
 def _derive_one(
     index: int, change: RowChange, intake: Intake, channel: Channel, ingested_at: datetime
-) -> Outcome:
+) -> ItemOutcome:
     key = row_key(change)
     deriver = DERIVERS.get(key[0])
     try:
@@ -129,11 +129,11 @@ def _derive_one(
             change, previous_row=intake.rows.get(key), channel=channel, ingested_at=ingested_at
         )
     except ChangeRejected as exc:
-        return Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason)
+        return ItemOutcome(index, "dead_lettered", field=exc.field, reason=exc.reason)
     # Merge: an update's after-image may lack unchanged TOASTed columns.
     intake.rows[key] = (
         None if change.op == "d" else {**(intake.rows.get(key) or {}), **(change.after or {})}
     )
     if not events:
-        return Outcome(index, "ignored", reason="no relevant column changed")
-    return Outcome(index, "accepted", events=tuple(events))
+        return ItemOutcome(index, "ignored", reason="no relevant column changed")
+    return ItemOutcome(index, "accepted", events=tuple(events))

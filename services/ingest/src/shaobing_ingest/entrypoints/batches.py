@@ -24,7 +24,7 @@ from shaobing_runtime.body_caps import BodyTooLarge
 
 from ..adapters.batch_store import get_batch, record_progress, start_batch
 from ..domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
-from ..domain.intake import Outcome
+from ..domain.intake import ItemOutcome
 from ..domain.tables import ChangeRejected
 from .intake_flow import COUNTS, IntakeCounts, store_batch
 from .source_access import Feed, source_access
@@ -151,7 +151,7 @@ async def _store_chunk(
             fields = _fields(line, number)
             parsed.append(csv_row_change(table, header, fields, number, may_hold_nul=may_hold_nul))
         except ChangeRejected as exc:
-            parsed.append(Outcome(index, "dead_lettered", field=exc.field, reason=exc.reason))
+            parsed.append(ItemOutcome(index, "dead_lettered", field=exc.field, reason=exc.reason))
     stored = await store_batch(
         request.app.state,
         parsed,

@@ -24,7 +24,7 @@ from ..adapters.intake_store import (
     store_intake,
 )
 from ..domain.changes import RowChange
-from ..domain.intake import Intake, Outcome, derive, row_key
+from ..domain.intake import Intake, ItemOutcome, derive, row_key
 from ..domain.stored_rows import decode_stored_rows
 from ..domain.tables import TABLES
 
@@ -62,7 +62,7 @@ class IntakeResult(IntakeCounts):
 
 async def store_batch(
     state: State,
-    parsed: list[RowChange | Outcome],
+    parsed: list[RowChange | ItemOutcome],
     raw_of: Callable[[int], bytes],
     numbers: list[int],
     *,
@@ -77,7 +77,7 @@ async def store_batch(
     """
     now = datetime.now(UTC)
     async with state.pool.acquire() as conn, conn.transaction():
-        keys = [row_key(c) for c in parsed if not isinstance(c, Outcome)]
+        keys = [row_key(c) for c in parsed if not isinstance(c, ItemOutcome)]
         stored = decode_stored_rows(await previous_rows(conn, keys))
         intake = derive(parsed, stored, channel=channel, ingested_at=now)
         headers = {"correlation_id": correlation_id.get() or ""}

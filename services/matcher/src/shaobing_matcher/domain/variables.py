@@ -1,4 +1,4 @@
-"""A person's state as the variables a rule sees (shaobing_rules.variables defines the shapes)."""
+"""A person's state as the variables a rule sees (declared in shaobing_rules.variable_catalogue)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from shaobing_runtime import audit
 from shaobing_runtime.access import Principal
 
 from ...common.adapters.scopes import scope_patterns
-from ..domain.workflow import Change, Request
+from ..domain.workflow import Change, StepRequest
 from .alert_queries import COLUMNS
 
 
@@ -31,7 +31,7 @@ async def write_step(
     conn: asyncpg.Connection,
     row: asyncpg.Record,
     change: Change,
-    request: Request,
+    request: StepRequest,
     actor: Principal,
 ) -> asyncpg.Record:
     """Apply the change to the locked row; record it in the timeline and the audit trail."""

@@ -52,7 +52,7 @@ class AlertCase:
 
 
 @dataclass(frozen=True)
-class Request:
+class StepRequest:
     step: Step
     action_taken: ActionTaken | None = None
     overpayment_to_recover: Decimal | None = None
@@ -74,27 +74,27 @@ class Change:
 _DECIDED = (AlertStatus.CONFIRMED, AlertStatus.DISMISSED, AlertStatus.WITHDRAWN)
 
 
-def decide(case: AlertCase, request: Request, actor: Principal) -> Change:
+def decide(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     """The change `request` makes to `case`, or Refused saying why not."""
     if actor.role not in WORKERS:
         raise Refused(f"role {actor.role.value} does not work the alert queue", Refusal.FORBIDDEN)
     return _STEPS[request.step](case, request, actor)
 
 
-def _claim(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _claim(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     if case.status is AlertStatus.CLAIMED and case.claimed_by == actor.subject:
         raise Refused("already claimed by you")
     _require(case, AlertStatus.OPEN)
     return Change(AlertStatus.CLAIMED, actor.subject, case.assignee)
 
 
-def _release(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _release(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     _require(case, AlertStatus.CLAIMED)
     _require_holder(case, actor)
     return Change(AlertStatus.OPEN, None, case.assignee)
 
 
-def _confirm(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _confirm(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     _require(case, AlertStatus.CLAIMED)
     _require_holder(case, actor)
     if request.action_taken is None:
@@ -108,7 +108,7 @@ def _confirm(case: AlertCase, request: Request, actor: Principal) -> Change:
     return Change(AlertStatus.CONFIRMED, case.claimed_by, case.assignee, decision)
 
 
-def _dismiss(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _dismiss(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     _require(case, AlertStatus.CLAIMED)
     _require_holder(case, actor)
     if request.reason is None:
@@ -119,14 +119,14 @@ def _dismiss(case: AlertCase, request: Request, actor: Principal) -> Change:
     return Change(AlertStatus.DISMISSED, case.claimed_by, case.assignee, decision)
 
 
-def _reopen(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _reopen(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     require_supervisor(actor, "reopen")
     if case.status not in _DECIDED:
         raise Refused(f"only a decided or withdrawn alert can be reopened, not {case.status}")
     return Change(AlertStatus.OPEN, None, case.assignee, {"reopened": True, "text": request.text})
 
 
-def _assign(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _assign(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     require_supervisor(actor, "assign")
     if not request.assignee:
         raise Refused("assignee: who (or which team) takes it", Refusal.INVALID)
@@ -135,7 +135,7 @@ def _assign(case: AlertCase, request: Request, actor: Principal) -> Change:
     return Change(case.status, case.claimed_by, request.assignee)
 
 
-def _comment(case: AlertCase, request: Request, actor: Principal) -> Change:
+def _comment(case: AlertCase, request: StepRequest, actor: Principal) -> Change:
     if not request.text.strip():
         raise Refused("text: the comment is empty", Refusal.INVALID)
     return Change(case.status, case.claimed_by, case.assignee)

@@ -21,12 +21,12 @@ Message = Raised | AlertWithdrawn | NotificationWithdrawn
 
 
 @dataclass
-class Settled:
+class LastWord:
     raised: list[tuple[Raised, str | None]] = field(default_factory=list)  # with correlation
     withdrawn: list[AlertWithdrawn | NotificationWithdrawn] = field(default_factory=list)
 
 
-def settle(messages: Iterable[tuple[Message, str | None]]) -> Settled:
+def last_word(messages: Iterable[tuple[Message, str | None]]) -> LastWord:
     """Messages of one topic in offset order, each with its correlation id."""
     latest: dict[UUID, tuple[Message, str | None]] = {}
     last_raise: dict[UUID, tuple[Raised, str | None]] = {}
@@ -35,7 +35,7 @@ def settle(messages: Iterable[tuple[Message, str | None]]) -> Settled:
         latest[message.id] = (message, correlation)
         if isinstance(message, Raised):
             last_raise[message.id] = (message, correlation)
-    settled = Settled()
+    settled = LastWord()
     for message_id, (message, correlation) in latest.items():
         if isinstance(message, Raised):
             settled.raised.append((message, correlation))
