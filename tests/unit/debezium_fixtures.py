@@ -17,7 +17,7 @@ import orjson
 
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_ingest.domain.changes import RowChange, parse_change
+from shaobing_ingest.domain.cdc.changes import RowChange, parse_change
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "debezium-samples"
 

@@ -17,10 +17,10 @@ from shaobing_dev.city import enrolment_dicts_for, generate_city
 from shaobing_dev.csv_feed import csv_lines
 from shaobing_dev.debezium_feed import decimal_bytes
 from shaobing_dev.demo_files import TABLES, change_events
-from shaobing_ingest.domain.changes import RowChange, parse_change
-from shaobing_ingest.domain.csv_rows import check_header, csv_row_change
+from shaobing_ingest.domain.cdc.changes import RowChange, parse_change
+from shaobing_ingest.domain.cdc.csv_rows import check_header, csv_row_change
 from shaobing_ingest.domain.intake import derive
-from shaobing_ingest.domain.tables import TABLES as TABLE_DEFS
+from shaobing_ingest.domain.sources.tables import TABLES as TABLE_DEFS
 
 YEAR_START = datetime(2025, 1, 1)
 INGESTED_AT = datetime(2026, 1, 15, tzinfo=UTC)
@@ -112,7 +112,7 @@ def test_csv_lines_parse_with_ingest_code(rows):
 
 @pytest.mark.parametrize("amount", ["0.00", "0.01", "1234.56", "9999999999.99", "3.09", "130.62"])
 def test_decimals_are_base64_never_mistaken_for_decimal_text(amount):
-    from shaobing_ingest.domain.columns import decode_value
+    from shaobing_ingest.domain.cdc.columns import decode_value
 
     encoded = decimal_bytes(Decimal(amount), 2)
     assert not encoded.isdigit()

@@ -9,8 +9,8 @@ import pytest
 
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.provenance import SourceSystem
-from shaobing_ingest.domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
-from shaobing_ingest.domain.tables import ChangeRejected
+from shaobing_ingest.domain.cdc.csv_rows import BadHeader, check_header, csv_row_change, table_of
+from shaobing_ingest.domain.sources.tables import ChangeRejected
 from shaobing_ingest.entrypoints.batches import LISTED, BatchResult
 from shaobing_ingest.entrypoints.intake_flow import IntakeCounts, Rejection
 

@@ -20,8 +20,8 @@ from debezium_fixtures import (
 from shaobing_contracts.death import DeathRegistered, DeathRetracted, DeathSource
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_ingest.domain.changes import ChangeRejected, RowChange, parse_change
-from shaobing_ingest.domain.death import derive_death_events
+from shaobing_ingest.domain.cdc.changes import ChangeRejected, RowChange, parse_change
+from shaobing_ingest.domain.sources.death import derive_death_events
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INGESTED_AT = datetime(2025, 8, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -21,9 +21,9 @@ from debezium_fixtures import (
 )
 
 from shaobing_contracts.provenance import SourceSystem
-from shaobing_ingest.domain.changes import ChangeRejected, Ignored, RowChange, parse_change
-from shaobing_ingest.domain.debezium import decode_value
-from shaobing_ingest.domain.tables import (
+from shaobing_ingest.domain.cdc.changes import ChangeRejected, Ignored, RowChange, parse_change
+from shaobing_ingest.domain.cdc.debezium import decode_value
+from shaobing_ingest.domain.sources.tables import (
     DATE,
     DEATH_REGISTRATIONS,
     TABLES,

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shaobing_contracts.name_ids import name_id
-from shaobing_ingest.domain.event_ids import EVENT_ID_NAMESPACE, image_digest
+from shaobing_ingest.domain.cdc.event_ids import EVENT_ID_NAMESPACE, image_digest
 from shaobing_runtime.partitioning import partition_of
 
 

@@ -27,12 +27,12 @@ from shaobing_contracts.hukou import (
     PersonRegistered,
 )
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_ingest.domain.body import split_body
-from shaobing_ingest.domain.changes import ChangeRejected, RowChange, parse_change
-from shaobing_ingest.domain.hukou import derive_hukou_events
+from shaobing_ingest.domain.cdc.body import split_body
+from shaobing_ingest.domain.cdc.changes import ChangeRejected, RowChange, parse_change
+from shaobing_ingest.domain.cdc.stored_rows import decode_stored_row
 from shaobing_ingest.domain.intake import Intake, changes_of, derive
-from shaobing_ingest.domain.stored_rows import decode_stored_row
-from shaobing_ingest.domain.tables import HUKOU_POPULATION
+from shaobing_ingest.domain.sources.hukou import derive_hukou_events
+from shaobing_ingest.domain.sources.tables import HUKOU_POPULATION
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INGESTED_AT = datetime(2025, 8, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

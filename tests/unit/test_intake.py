@@ -20,12 +20,12 @@ from debezium_fixtures import (
 
 from shaobing_contracts.death import DeathRegistered, DeathRetracted
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_ingest.domain.body import BodyItem, UnparseableBody, may_hold_nul, split_body
-from shaobing_ingest.domain.changes import RowChange
-from shaobing_ingest.domain.debezium import DebeziumValue, value_of
+from shaobing_ingest.domain.cdc.body import BodyItem, UnparseableBody, may_hold_nul, split_body
+from shaobing_ingest.domain.cdc.changes import RowChange
+from shaobing_ingest.domain.cdc.debezium import DebeziumValue, value_of
+from shaobing_ingest.domain.cdc.stored_rows import decode_stored_row, decode_stored_rows
 from shaobing_ingest.domain.intake import DERIVERS, Intake, ItemOutcome, changes_of, derive
-from shaobing_ingest.domain.stored_rows import decode_stored_row, decode_stored_rows
-from shaobing_ingest.domain.tables import (
+from shaobing_ingest.domain.sources.tables import (
     DEATH_REGISTRATIONS,
     HUKOU_POPULATION,
     SOCIAL_SECURITY_PERSON_STATUS,

@@ -21,12 +21,12 @@ from debezium_fixtures import (
 from shaobing_contracts.id_number import make_id_number
 from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, MarriageRetracted
 from shaobing_contracts.provenance import Channel, SourceSystem
-from shaobing_ingest.domain.body import split_body
-from shaobing_ingest.domain.changes import ChangeRejected, RowChange, parse_change
+from shaobing_ingest.domain.cdc.body import split_body
+from shaobing_ingest.domain.cdc.changes import ChangeRejected, RowChange, parse_change
+from shaobing_ingest.domain.cdc.stored_rows import decode_stored_row
 from shaobing_ingest.domain.intake import changes_of, derive
-from shaobing_ingest.domain.marriage import derive_marriage_events
-from shaobing_ingest.domain.stored_rows import decode_stored_row
-from shaobing_ingest.domain.tables import MARRIAGE_REGISTRATIONS
+from shaobing_ingest.domain.sources.marriage import derive_marriage_events
+from shaobing_ingest.domain.sources.tables import MARRIAGE_REGISTRATIONS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INGESTED_AT = datetime(2025, 8, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

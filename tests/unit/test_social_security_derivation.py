@@ -33,12 +33,12 @@ from shaobing_contracts.social_security import (
     UnemploymentBenefitEnded,
     UnemploymentBenefitStarted,
 )
-from shaobing_ingest.domain.body import split_body
-from shaobing_ingest.domain.changes import ChangeRejected, RowChange, parse_change
+from shaobing_ingest.domain.cdc.body import split_body
+from shaobing_ingest.domain.cdc.changes import ChangeRejected, RowChange, parse_change
+from shaobing_ingest.domain.cdc.stored_rows import decode_stored_row
 from shaobing_ingest.domain.intake import changes_of, derive
-from shaobing_ingest.domain.social_security import derive_social_security_events
-from shaobing_ingest.domain.stored_rows import decode_stored_row
-from shaobing_ingest.domain.tables import SOCIAL_SECURITY_PERSON_STATUS
+from shaobing_ingest.domain.sources.social_security import derive_social_security_events
+from shaobing_ingest.domain.sources.tables import SOCIAL_SECURITY_PERSON_STATUS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INGESTED_AT = datetime(2025, 8, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from shaobing_ingest.domain.tables import TABLES
+from shaobing_ingest.domain.sources.tables import TABLES
 
 from .city import DeathRecord
 from .debezium_feed import death_row

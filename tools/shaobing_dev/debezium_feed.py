@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from shaobing_dev.city import DeathRecord
-from shaobing_ingest.domain.tables import TABLES, Kind, TableDef
+from shaobing_ingest.domain.sources.tables import TABLES, Kind, TableDef
 
 VERSION = "2.7.3.Final"
 TOPIC_PREFIX = "civil"  # Debezium's topic.prefix: source.name and the schema names start with it

@@ -13,13 +13,13 @@ from datetime import datetime
 from shaobing_contracts.death import SourceEvent
 from shaobing_contracts.provenance import Channel, SourceSystem
 
-from .body import BodyItem
-from .changes import Ignored, RowChange, parse_change
-from .death import derive_death_events
-from .hukou import derive_hukou_events
-from .marriage import derive_marriage_events
-from .social_security import derive_social_security_events
-from .tables import ChangeRejected
+from .cdc.body import BodyItem
+from .cdc.changes import Ignored, RowChange, parse_change
+from .sources.death import derive_death_events
+from .sources.hukou import derive_hukou_events
+from .sources.marriage import derive_marriage_events
+from .sources.social_security import derive_social_security_events
+from .sources.tables import ChangeRejected
 
 RowKey = tuple[str, str]  # (schema.table, primary key)
 Deriver = Callable[..., list[SourceEvent]]

@@ -23,9 +23,9 @@ from shaobing_runtime.access import Principal, Role
 from shaobing_runtime.body_caps import BodyTooLarge
 
 from ..adapters.batch_store import get_batch, record_progress, start_batch
-from ..domain.csv_rows import BadHeader, check_header, csv_row_change, table_of
+from ..domain.cdc.csv_rows import BadHeader, check_header, csv_row_change, table_of
 from ..domain.intake import ItemOutcome
-from ..domain.tables import ChangeRejected
+from ..domain.sources.tables import ChangeRejected
 from .intake_flow import COUNTS, IntakeCounts, store_batch
 from .source_access import Feed, source_access
 

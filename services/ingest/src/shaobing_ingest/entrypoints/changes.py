@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from shaobing_contracts.provenance import Channel, SourceSystem
 
-from ..domain.body import SplitBody, UnparseableBody, may_hold_nul, split_body
+from ..domain.cdc.body import SplitBody, UnparseableBody, may_hold_nul, split_body
 from ..domain.intake import changes_of
 from .intake_flow import IntakeResult, store_batch
 from .source_access import Feed

@@ -20,7 +20,7 @@ from shaobing_contracts.provenance import Channel, SourceSystem
 from shaobing_runtime.consuming import BatchConsumer
 
 from ..adapters.intake_store import dead_letter_for, store_dead_letters
-from ..domain.body import BodyItem, item_of, may_hold_nul
+from ..domain.cdc.body import BodyItem, item_of, may_hold_nul
 from ..domain.intake import changes_of
 from .intake_flow import store_batch
 

@@ -23,10 +23,10 @@ from ..adapters.intake_store import (
     store_dead_letters,
     store_intake,
 )
-from ..domain.changes import RowChange
+from ..domain.cdc.changes import RowChange
+from ..domain.cdc.stored_rows import decode_stored_rows
 from ..domain.intake import Intake, ItemOutcome, derive, row_key
-from ..domain.stored_rows import decode_stored_rows
-from ..domain.tables import TABLES
+from ..domain.sources.tables import TABLES
 
 ITEMS = prometheus_client.Counter(
     "shaobing_ingest_items_total", "Posted items by outcome", ["source", "outcome", "reason"]

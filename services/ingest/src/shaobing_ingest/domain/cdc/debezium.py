@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from .tables import ChangeRejected
+from ..sources.tables import ChangeRejected
 
 _SCHEMA_CACHE_SIZE = 256  # distinct Connect schemas: a few per table and connector version
 

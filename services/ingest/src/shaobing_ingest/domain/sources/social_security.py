@@ -42,7 +42,8 @@ from shaobing_contracts.social_security import (
 )
 from shaobing_contracts.validated import validated
 
-from .changes import ChangeRejected, RowChange
+from ..cdc.changes import ChangeRejected, RowChange
+from ..cdc.event_ids import event_id
 from .derivation import (
     Row,
     changed,
@@ -54,7 +55,6 @@ from .derivation import (
     valid_id_number,
     wall_clock,
 )
-from .event_ids import event_id
 from .tables import SOCIAL_SECURITY_PERSON_STATUS
 
 _RELEVANT = (

@@ -16,9 +16,9 @@ from typing import Literal, cast
 from shaobing_contracts.provenance import SourcePosition, SourceSystem
 from shaobing_contracts.validated import validated
 
+from ..sources.tables import TABLES, ChangeRejected, ColumnType, TableDef, table_for
 from .columns import FieldSchema, InvalidValue, decode_value, is_unavailable
 from .debezium import Payload, Source, value_of
-from .tables import TABLES, ChangeRejected, ColumnType, TableDef, table_for
 
 __all__ = ["ChangeRejected", "Ignored", "RowChange", "parse_change"]
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TypeGuard, TypeVar
 
-from .tables import ColumnType, Kind
+from ..sources.tables import ColumnType, Kind
 
 # Unchanged TOASTed values (REPLICA IDENTITY DEFAULT): as text, and as base64 for bytes columns.
 UNAVAILABLE_VALUES = frozenset(

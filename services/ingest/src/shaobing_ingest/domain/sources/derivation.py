@@ -21,7 +21,7 @@ from shaobing_contracts.provenance import Channel, Provenance
 from shaobing_contracts.types import MONEY_LIMIT
 from shaobing_contracts.validated import validated
 
-from .changes import ChangeRejected, RowChange
+from ..cdc.changes import ChangeRejected, RowChange
 from .tables import TableDef
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

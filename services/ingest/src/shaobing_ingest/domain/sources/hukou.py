@@ -38,7 +38,8 @@ from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.provenance import Channel, Provenance
 from shaobing_contracts.validated import validated
 
-from .changes import ChangeRejected, RowChange
+from ..cdc.changes import ChangeRejected, RowChange
+from ..cdc.event_ids import event_id
 from .derivation import (
     Row,
     area_code,
@@ -51,7 +52,6 @@ from .derivation import (
     required_text,
     wall_clock,
 )
-from .event_ids import event_id
 from .tables import HUKOU_POPULATION
 
 _RELEVANT = ("household_no", "relation_to_head", "area_code", "status")

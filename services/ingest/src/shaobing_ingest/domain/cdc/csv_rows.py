@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from shaobing_contracts.provenance import SourcePosition, SourceSystem
 from shaobing_contracts.validated import validated
 
+from ..intake import check_key_length, check_storable
+from ..sources.tables import TABLES, ChangeRejected, Kind, TableDef
 from .changes import RowChange
-from .intake import check_key_length, check_storable
-from .tables import TABLES, ChangeRejected, Kind, TableDef
 
 _CELL: dict[Kind, Callable[[str], object]] = {
     Kind.DATE: lambda v: date.fromisoformat(v.replace("/", "-")),

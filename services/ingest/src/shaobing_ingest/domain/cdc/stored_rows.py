@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 
-from .tables import TABLES, Kind, TableDef
+from ..sources.tables import TABLES, Kind, TableDef
 
 _FROM_JSON: dict[Kind, Callable[[str], object]] = {
     Kind.DATE: date.fromisoformat,

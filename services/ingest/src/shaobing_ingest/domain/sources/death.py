@@ -13,7 +13,8 @@ from shaobing_contracts.id_number import birth_date_of
 from shaobing_contracts.provenance import Channel, Provenance
 from shaobing_contracts.validated import validated
 
-from .changes import ChangeRejected, RowChange
+from ..cdc.changes import ChangeRejected, RowChange
+from ..cdc.event_ids import event_id
 from .derivation import (
     Row,
     changed,
@@ -27,7 +28,6 @@ from .derivation import (
     valid_id_number,
     wall_clock,
 )
-from .event_ids import event_id
 from .tables import DEATH_REGISTRATIONS
 
 _RELEVANT = ("id_number", "date_of_death", "source")

@@ -27,7 +27,8 @@ from shaobing_contracts.marriage import MarriageKind, MarriageRegistered, Marria
 from shaobing_contracts.provenance import Channel, Provenance
 from shaobing_contracts.validated import validated
 
-from .changes import ChangeRejected, RowChange
+from ..cdc.changes import ChangeRejected, RowChange
+from ..cdc.event_ids import event_id
 from .derivation import (
     Row,
     area_code,
@@ -42,7 +43,6 @@ from .derivation import (
     start_of_day,
     valid_id_number,
 )
-from .event_ids import event_id
 from .tables import MARRIAGE_REGISTRATIONS
 
 _RELEVANT = ("kind", "party_a_id", "party_b_id", "registered_on", "office_code")
