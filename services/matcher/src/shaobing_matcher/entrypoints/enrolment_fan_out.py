@@ -15,11 +15,11 @@ from collections.abc import Callable
 from shaobing_contracts.codec import encode
 from shaobing_contracts.topics import Topic
 
+from ..adapters.batched_stream import BatchedStream, Stored
 from ..config import MatcherSettings
 from ..domain.batch import Record
 from ..domain.membership import FanOut, fan_out_batch
 from . import metrics
-from .batched_stream import BatchedStream, Stored
 
 
 class EnrolmentFanOut(BatchedStream):

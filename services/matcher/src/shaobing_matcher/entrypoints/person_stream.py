@@ -25,12 +25,12 @@ from shaobing_rules.files import RuleFiles
 from shaobing_rules.rule_set import RuleSet
 from shaobing_runtime.record_batches import RecordBatches
 
+from ..adapters.batched_stream import BatchedStream, Stored
 from ..config import MatcherSettings
 from ..domain.batch import BatchResult, Record, match_batch, sweep_batch
 from ..domain.clock import Clock
 from ..domain.evaluation import RuleBook
 from . import metrics
-from .batched_stream import BatchedStream, Stored
 from .outputs import add_outcome, count_result, sent_for
 
 log = structlog.get_logger()

@@ -34,11 +34,11 @@ from shaobing_runtime.kafka import client_options, start_producer, when_up
 from shaobing_runtime.lag import ConsumerLag
 from shaobing_runtime.record_batches import RecordBatches
 
-from ..adapters.changelog import ensure_changelog, recover
-from ..adapters.dead_letters import letter_of, reason_of
-from ..adapters.state_store import StateStore, open_store
 from ..config import MatcherSettings
 from ..domain.batch import Record
+from .changelog import ensure_changelog, recover
+from .dead_letters import letter_of, reason_of
+from .state_store import StateStore, open_store
 
 log = structlog.get_logger()
 MAX_RECORDS = 10_000  # per batch, all partitions together: a few seconds of matching at most
