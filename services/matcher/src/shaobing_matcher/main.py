@@ -19,7 +19,6 @@ from shaobing_contracts.topics import Topic
 from shaobing_rules.files import RuleFiles
 from shaobing_runtime.logging import configure_logging
 
-from .adapters.batched_stream import BatchedStream
 from .config import MatcherSettings
 from .entrypoints import metrics
 from .entrypoints.enrolment_fan_out import EnrolmentFanOut
@@ -63,7 +62,7 @@ app = _Matcher(
 metrics.declare(rules.rule_set, [Topic.ENROLMENTS, *PERSON_TOPICS])
 fan_out = EnrolmentFanOut(settings)
 person_stream = PersonStream(settings, rules)
-STREAMS: tuple[BatchedStream, ...] = (fan_out, person_stream)
+STREAMS = (fan_out.stream, person_stream.stream)
 
 
 @app.service
