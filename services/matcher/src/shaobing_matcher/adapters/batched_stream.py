@@ -29,7 +29,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shaobing_contracts.topics import Topic, produced_by
+from shaobing_contracts.topics import produced_by
 from shaobing_runtime.consuming import ConsumerHealth
 from shaobing_runtime.kafka import client_options, start_producer, when_up
 from shaobing_runtime.lag import ConsumerLag
@@ -38,7 +38,7 @@ from shaobing_runtime.record_batches import RecordBatches
 from ..config import MatcherSettings
 from ..domain.batch import Record
 from .changelog import ensure_changelog, recover
-from .dead_letters import letter_of, reason_of
+from .dead_letters import add_dead_letter
 from .state_store import StateStore, open_store
 from .stream_step import Processed, StateStep, Step
 
@@ -198,7 +198,7 @@ class BatchedStream(Generic[T]):
         for output in result.outputs:
             await self._outbox.add(output.topic, output.key, output.value, headers=output.headers)
         for record, exc in result.failed:
-            await self._dead_letter(record, exc)
+            await add_dead_letter(self._outbox, record, exc)
 
     async def over_stored(
         self, step: StateStep[T], partitions: set[int] | None = None
@@ -236,18 +236,6 @@ class BatchedStream(Generic[T]):
                     lost.add(p)
                 self._store.write(p, changed, offset)
         return lost
-
-    async def _dead_letter(self, record: Record, exc: Exception) -> None:
-        """Queue the record's dead letter with the reason (sent with the batch's outputs)."""
-        log.error(
-            "matcher_event_failed",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error=type(exc).__name__,
-        )
-        letter = letter_of(record, reason_of(exc))
-        await self._outbox.add(Topic.DEAD_LETTERS, record.topic.encode(), letter)
 
     async def recover(self, partitions: set[int]) -> set[int]:
         """The states of newly assigned partitions, brought up to the changelog's end; returns
