@@ -18,7 +18,7 @@ BASE = ROOT / "deploy" / "k8s" / "base"
 CLUSTER = "shaobing"
 PARTITIONS = 12  # = TOPIC_PARTITIONS in configmap.yaml: person-keyed topics are co-partitioned
 MATCHER = "shaobing-matcher"  # MATCHER_APP_ID: the prefix of its groups and changelogs
-# The matcher's two batched streams (entrypoints/batched_stream.py), each with its consumer group
+# The matcher's two batched streams (adapters/batched_stream.py), each with its consumer group
 # and the compacted changelog of its state: the hot path (person states) and the enrolment
 # fan-out (each enrolment's members). faust itself joins no group and keeps no table.
 CHANGELOGS = (f"{MATCHER}-person-state-changelog", f"{MATCHER}-enrolment-state-changelog")

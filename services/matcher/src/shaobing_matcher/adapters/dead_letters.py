@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import structlog
+
 from shaobing_contracts.codec import encode
 from shaobing_contracts.dead_letter import DeadLetter, cut_raw
+from shaobing_contracts.topics import Topic
+from shaobing_runtime.record_batches import RecordBatches
+
+log = structlog.get_logger()
 
 
 def reason_of(exc: Exception) -> str:
@@ -44,3 +50,16 @@ def letter_of(message: Consumed, reason: str) -> bytes:
         received_at=datetime.now(UTC),
     )
     return encode(letter)
+
+
+async def add_dead_letter(outbox: RecordBatches, message: Consumed, exc: Exception) -> None:
+    """Queue the message's dead letter with the reason (sent with the batch's outputs)."""
+    log.error(
+        "matcher_event_failed",
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        error=type(exc).__name__,
+    )
+    letter = letter_of(message, reason_of(exc))
+    await outbox.add(Topic.DEAD_LETTERS, message.topic.encode(), letter)

@@ -1,30 +1,35 @@
-"""What a batch's outcomes send (as record batches) and add to the metrics."""
+"""What a batch's outcomes send and add to the metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from shaobing_contracts.codec import encode
 from shaobing_contracts.topics import Topic
-from shaobing_runtime.record_batches import Headers, RecordBatches
 
-from ..domain.batch import BatchResult
+from ..adapters.stream_step import Output, Processed
+from ..domain.batch import BatchResult, Headers
 from ..domain.evaluation import Outcome
 from . import metrics
 
 
-async def add_outcome(
-    outbox: RecordBatches, key: bytes, outcome: Outcome, headers: Headers = ()
-) -> None:
-    """Queue the outcome's alerts, notifications and their withdrawals (what is new:
+def to_deliver(result: BatchResult) -> Processed[BatchResult]:
+    """What the batch's persons send and store (the states that changed)."""
+    outputs = [out for m in result.matched for out in outcome_outputs(m.key, m.outcome, m.headers)]
+    return Processed(result, outputs, result.failed, result.states)
+
+
+def outcome_outputs(key: bytes, outcome: Outcome, headers: Headers = ()) -> Iterator[Output]:
+    """The outcome's alerts, notifications and their withdrawals (what is new:
     `matching.news`) and what the spouse is to be told."""
     for alert in [*outcome.raised, *outcome.withdrawn]:
-        await outbox.add(Topic.ALERTS, key, encode(alert), headers=headers)
+        yield Output(Topic.ALERTS, key, encode(alert), headers)
     # to the person to contact (a spouse, maybe): a withdrawal follows its notification
     for notification in [*outcome.notifications, *outcome.notifications_withdrawn]:
         to = notification.id_number.encode()
-        await outbox.add(Topic.NOTIFICATIONS, to, encode(notification), headers=headers)
+        yield Output(Topic.NOTIFICATIONS, to, encode(notification), headers)
     for notice in outcome.spouse_notices:
-        to = notice.id_number.encode()
-        await outbox.add(Topic.SPOUSE_DEATHS, to, encode(notice), headers=headers)
+        yield Output(Topic.SPOUSE_DEATHS, notice.id_number.encode(), encode(notice), headers)
 
 
 def sent_for(outcome: Outcome) -> int:

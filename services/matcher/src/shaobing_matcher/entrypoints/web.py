@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shaobing_runtime.access import Role
 from shaobing_runtime.tokens import InvalidToken, principal_from
 
-from .app import app, run_sweep, settings, unready
+from ..main import app, run_sweep, settings, unready
 
 
 @app.page("/healthz")

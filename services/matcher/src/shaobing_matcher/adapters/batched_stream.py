@@ -1,11 +1,12 @@
-"""A consumer group read in record batches, with its state in a store and a changelog of its own:
-what the hot path (person_stream.py) and the enrolment fan-out (enrolment_fan_out.py) share.
+"""The matcher's stream engine: a consumer group read in record batches, with its state in a
+store and a changelog of its own, running a step (stream_step.py: the hot path,
+entrypoints/person_stream.py, and the enrolment fan-out, entrypoints/enrolment_fan_out.py).
 
 faust's stream machinery costs about 60 µs a message whatever an agent does, and a faust table
 fills at about 1,800 writes a second, so the matcher reads with aiokafka directly (hosted by the
 faust worker as services, beside the web pages, timers and crontab). Per batch, at least once and
 in this order (`_deliver`, one place for both streams and for the hot path's daily sweep): each
-partition's records go through the subclass's pure step with its states read in one multi-get,
+partition's records go through the step's pure function with its states read in one multi-get,
 what they give is sent as record batches and acknowledged, then the changed states go to the
 changelog (acknowledged), then to the store, then the offsets are committed. A crash at any point
 redoes the batch, and what it sends again is absorbed downstream (deterministic ids, idempotent
@@ -18,46 +19,53 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shaobing_contracts.topics import Topic, produced_by
+from shaobing_contracts.topics import produced_by
 from shaobing_runtime.consuming import ConsumerHealth
 from shaobing_runtime.kafka import client_options, start_producer, when_up
 from shaobing_runtime.lag import ConsumerLag
 from shaobing_runtime.record_batches import RecordBatches
 
-from ..adapters.changelog import ensure_changelog, recover
-from ..adapters.dead_letters import letter_of, reason_of
-from ..adapters.state_store import StateStore, open_store
 from ..config import MatcherSettings
 from ..domain.batch import Record
+from .changelog import ensure_changelog, recover
+from .dead_letters import add_dead_letter
+from .state_store import StateStore, open_store
+from .stream_step import Processed, StateStep, Step
 
 log = structlog.get_logger()
 MAX_RECORDS = 10_000  # per batch, all partitions together: a few seconds of matching at most
 RECOVERY_ALLOWANCE_MS = 15 * 60_000  # longest a recovery may keep the worker from polling
 METADATA_MAX_AGE_MS = 10_000
-REWRITE_CHUNK = 500  # states written again at once, between two batches
-Batch = dict[TopicPartition, list]
-Stored = Callable[[list[bytes]], list[bytes | None]]  # one multi-get of a partition's states
+CHUNK = 500  # stored states swept or written again at once, between two batches
+Batch = dict[TopicPartition, list[Record]]
+T = TypeVar("T")
 
 
-class BatchedStream:
-    """A consumer group's consumer, producer, state store, changelog and rebalance handling;
-    subclasses say what a partition's records give and what of it to send, store and count
-    (`_step`, `_queue`, `_changed`, `_count`)."""
+class BatchedStream(Generic[T]):
+    """A consumer group's consumer, producer, state store, changelog and rebalance handling,
+    running `step` over its records: what the step's results send, store and count."""
 
     def __init__(
-        self, settings: MatcherSettings, *, state: str, group: str, topics: tuple[str, ...]
+        self,
+        settings: MatcherSettings,
+        step: Step[T],
+        *,
+        state: str,
+        group: str,
+        topics: tuple[str, ...],
     ) -> None:
         self.settings, self.state, self.topics = settings, state, topics
+        self._step = step
         self.changelog = f"{settings.app_id}-{state}-changelog"
         self.group = f"{settings.app_id}-{group}"
         self.ready = False  # partitions assigned and their states recovered
@@ -65,7 +73,7 @@ class BatchedStream:
         self._stopping = False
         self._lock = asyncio.Lock()  # one batch, rebalance or recovery at a time
         self._lag = ConsumerLag(self.group)
-        self._rewrites: set[asyncio.Future] = set()  # changelogs written again, until done
+        self._rewrites: set[asyncio.Future[None]] = set()  # changelogs written again, until done
         self._relogging: set[int] = set()  # partitions whose changelog is being written again
         self._store: StateStore
         self._consumer: AIOKafkaConsumer
@@ -156,9 +164,9 @@ class BatchedStream:
             return False
 
     async def _process(self, batch: Batch) -> None:
-        """Each partition's records through the subclass's step (its states read in one
-        multi-get), then delivered with the batch's offsets."""
-        step = self._step()
+        """Each partition's records through the step (its states read in one multi-get), then
+        delivered with the batch's offsets."""
+        step = self._step.for_batch()
         results = {}
         for p, records in _by_partition(batch).items():
             results[p] = step(records, partial(self._store.get_many, p))
@@ -166,37 +174,51 @@ class BatchedStream:
         await self._deliver(results, {tp: records[-1].offset + 1 for tp, records in batch.items()})
 
     async def _deliver(
-        self, results: Mapping[int, Any], offsets: Mapping[TopicPartition, int] | None = None
+        self,
+        results: Mapping[int, Processed[T]],
+        offsets: Mapping[TopicPartition, int] | None = None,
     ) -> None:
-        """The partitions' results in the order that makes a redo safe: what they give queued,
-        sent and acknowledged; then the changed states to the changelog (acknowledged) and the
-        store; then the batch's `offsets` committed (none for a sweep); then counted."""
+        """The partitions' results in the order that makes a redo safe: their outputs and dead
+        letters queued, sent and acknowledged; then the changed states to the changelog
+        (acknowledged) and the store; then the batch's `offsets` committed (none for a sweep);
+        then counted."""
         for result in results.values():
             await self._queue(result)
         await self._outbox.send()
-        lost = await self._store_states({p: self._changed(r) for p, r in results.items()})
+        lost = await self._store_states({p: r.states for p, r in results.items()})
         if lost:
             await self._log_lost(lost)
         if offsets := {tp: o for tp, o in (offsets or {}).items() if tp.partition not in lost}:
             await self._consumer.commit(offsets)
         for result in results.values():
-            self._count(result)
+            self._step.count(result.tally)
 
-    def _step(self) -> Callable[[list[Record], Stored], Any]:
-        """What one partition's records of this batch give (pure), from the stored states."""
-        raise NotImplementedError
+    async def _queue(self, result: Processed[T]) -> None:
+        """A partition's outputs and dead letters, to the outbox."""
+        for output in result.outputs:
+            await self._outbox.add(output.topic, output.key, output.value, headers=output.headers)
+        for record, exc in result.failed:
+            await add_dead_letter(self._outbox, record, exc)
 
-    async def _queue(self, result: Any) -> None:
-        """Add a partition's outputs and dead letters to the outbox."""
-        raise NotImplementedError
-
-    def _changed(self, result: Any) -> Mapping[bytes, bytes]:
-        """A partition's changed states, by key."""
-        raise NotImplementedError
-
-    def _count(self, result: Any) -> None:
-        """A partition's result in the metrics, once it is persisted."""
-        raise NotImplementedError
+    async def over_stored(
+        self, step: StateStep[T], partitions: set[int] | None = None
+    ) -> AsyncIterator[Processed[T]]:
+        """Every stored state of `partitions` (default: those assigned) through `step` and
+        delivered, a chunk at a time between two batches (each chunk's states read when it is
+        its turn: a batch may have changed them); yields what each chunk gave, delivered."""
+        for partition in sorted(self._assigned() if partitions is None else partitions):
+            keys = self._store.keys(partition)
+            while chunk := list(islice(keys, CHUNK)):
+                async with self._lock:
+                    if partition not in self._assigned():
+                        break  # revoked meanwhile: its new owner has its own states
+                    result = step(chunk, partial(self._store.get_many, partition))
+                    try:
+                        await self._deliver({partition: result})
+                    except Exception:
+                        self._outbox = RecordBatches(self._outbox.producer)  # nothing half-queued
+                        raise
+                yield result
 
     async def _store_states(self, states: Mapping[int, Mapping[bytes, bytes]]) -> set[int]:
         """The changed states (per partition) to the changelog, acknowledged; then to the store
@@ -214,18 +236,6 @@ class BatchedStream:
                     lost.add(p)
                 self._store.write(p, changed, offset)
         return lost
-
-    async def _dead_letter(self, record: Record, exc: Exception) -> None:
-        """Queue the record's dead letter with the reason (sent with the batch's outputs)."""
-        log.error(
-            "matcher_event_failed",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error=type(exc).__name__,
-        )
-        letter = letter_of(record, reason_of(exc))
-        await self._outbox.add(Topic.DEAD_LETTERS, record.topic.encode(), letter)
 
     async def recover(self, partitions: set[int]) -> set[int]:
         """The states of newly assigned partitions, brought up to the changelog's end; returns
@@ -264,14 +274,14 @@ class BatchedStream:
 
     async def _written_again(self, partitions: set[int]) -> None:
         """Once the topics exist again, the local states of `partitions` are written to the
-        changelog again, with whatever else the stream must redo (`_rewrite`); tried again
+        changelog again, with whatever else the step must redo (`Step.rewrite`); tried again
         until it succeeds."""
         while not self._stopping:
             try:
                 await self._ensure_changelog(wait_for=tuple(produced_by("matcher")))
                 assigned = self._consumer.assignment()
                 self._consumer.resume(*(tp for tp in assigned if tp.partition in partitions))
-                await self._rewrite(partitions)
+                await self._step.rewrite(partitions)
                 log.info(
                     "changelog_written_again",
                     changelog=self.changelog,
@@ -283,23 +293,11 @@ class BatchedStream:
                 await asyncio.sleep(5)
         self._relogging -= partitions
 
-    async def _rewrite(self, partitions: set[int]) -> None:
-        """Every local state of the partitions to the changelog (and the store's offsets)."""
-        for partition in sorted(partitions):
-            keys = self._store.keys(partition)
-            while chunk := list(islice(keys, REWRITE_CHUNK)):
-                async with self._lock:
-                    if partition not in self._assigned():
-                        break  # revoked meanwhile: its new owner has its own states
-                    found = zip(chunk, self._store.get_many(partition, chunk), strict=True)
-                    states = {key: state for key, state in found if state is not None}
-                    await self._store_states({partition: states})
-
     def _assigned(self) -> set[int]:
         """The partition numbers this worker holds now."""
         return {tp.partition for tp in self._consumer.assignment()}
 
-    def _new_consumer(self, **options) -> AIOKafkaConsumer:
+    def _new_consumer(self, **options: int | str | None) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             enable_auto_commit=False,
@@ -335,11 +333,11 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-class _Rebalance(ConsumerRebalanceListener):
+class _Rebalance(ConsumerRebalanceListener, Generic[T]):
     """A batch under way finishes (and commits) before partitions go; new ones are recovered
     from the changelog before their first batch."""
 
-    def __init__(self, stream: BatchedStream) -> None:
+    def __init__(self, stream: BatchedStream[T]) -> None:
         self._stream = stream
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:

@@ -1,7 +1,9 @@
-"""The faust worker, composition root of the matcher: it hosts the two batched streams as
-services (the enrolment fan-out, enrolment_fan_out.py, and the hot path, person_stream.py), the
-web pages, the daily sweep's crontab and the logging set-up. faust itself consumes and produces
-nothing: no agent, no table, no consumer group of its own (see `_WebAndTimersOnly`)."""
+"""The composition root of the matcher (`python -m shaobing_matcher`): one faust worker hosting
+the two batched streams as services (the enrolment fan-out, entrypoints/enrolment_fan_out.py,
+and the hot path, entrypoints/person_stream.py, each a step of the stream engine,
+adapters/batched_stream.py), the web pages, the daily sweep's crontab and the logging set-up.
+faust itself consumes and produces nothing: no agent, no table, no consumer group of its own
+(see `_WebAndTimersOnly`)."""
 
 from __future__ import annotations
 
@@ -17,11 +19,10 @@ from shaobing_contracts.topics import Topic
 from shaobing_rules.files import RuleFiles
 from shaobing_runtime.logging import configure_logging
 
-from ..config import MatcherSettings
-from . import metrics
-from .batched_stream import BatchedStream
-from .enrolment_fan_out import EnrolmentFanOut
-from .person_stream import PERSON_TOPICS, PersonStream
+from .config import MatcherSettings
+from .entrypoints import metrics
+from .entrypoints.enrolment_fan_out import EnrolmentFanOut
+from .entrypoints.person_stream import PERSON_TOPICS, PersonStream
 
 settings = MatcherSettings()
 rules = RuleFiles(settings.rules_dir)  # invalid rules stop the worker at start
@@ -61,7 +62,7 @@ app = _Matcher(
 metrics.declare(rules.rule_set, [Topic.ENROLMENTS, *PERSON_TOPICS])
 fan_out = EnrolmentFanOut(settings)
 person_stream = PersonStream(settings, rules)
-STREAMS: tuple[BatchedStream, ...] = (fan_out, person_stream)
+STREAMS = (fan_out.stream, person_stream.stream)
 
 
 @app.service
@@ -108,3 +109,12 @@ async def run_sweep(*, resend: bool = False) -> int:
 @app.task
 async def _configure_logging() -> None:
     configure_logging("matcher", settings.log_level)
+
+
+def main() -> None:
+    """Run the worker until it is stopped."""
+    # Not faust's `worker` command: it redirects stdout into faust's own logger, which swallowed
+    # the JSON logs (shaobing_runtime.logging writes them to stdout). The web port is the app's.
+    faust.Worker(
+        app, loglevel=settings.log_level.lower(), redirect_stdouts=False
+    ).execute_from_commandline()
