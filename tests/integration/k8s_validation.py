@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -31,26 +32,30 @@ def render(overlay: str) -> list[dict]:
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 
+def mappings(node: object) -> Iterator[dict]:
+    """Every mapping in a parsed YAML or JSON document, nested ones included."""
+    if isinstance(node, dict):
+        yield node
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return
+    for child in children:
+        yield from mappings(child)
+
+
 def strict(schema: dict) -> dict:
     """additionalProperties: false on every object schema that lists properties and does not
     preserve unknown fields (the CRDs leave it open: the API server prunes instead)."""
     schema = copy.deepcopy(schema)
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if (
-                "properties" in node
-                and not node.get("x-kubernetes-preserve-unknown-fields")
-                and "additionalProperties" not in node
-            ):
-                node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
+    for node in mappings(schema):
+        if (
+            "properties" in node
+            and not node.get("x-kubernetes-preserve-unknown-fields")
+            and "additionalProperties" not in node
+        ):
+            node["additionalProperties"] = False
     return schema
 
 

@@ -17,7 +17,7 @@ import pytest
 from shaobing_dev.stack import ROOT
 
 from .conftest import fetch
-from .k8s_validation import render
+from .k8s_validation import mappings, render
 
 OVERLAYS = ("dev", "prod")
 WALKTHROUGH = ROOT / "deploy" / "k8s" / "README.md"
@@ -107,21 +107,16 @@ def test_prod_backs_up_through_the_barman_cloud_plugin_every_night() -> None:
 
 def _secret_refs(documents: list[dict]) -> set[tuple[str, str]]:
     """(Secret, key) of everything in the documents that reads one."""
-    refs: set[tuple[str, str]] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if "secretKeyRef" in node:
-                refs.add((node["secretKeyRef"]["name"], node["secretKeyRef"]["key"]))
-            elif {"name", "key"} == set(node) and isinstance(node.get("key"), str):
-                refs.add((node["name"], node["key"]))  # CNPG and barman: a secret key selector
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(documents)
+    refs = {
+        (node["secretKeyRef"]["name"], node["secretKeyRef"]["key"])
+        for node in mappings(documents)
+        if "secretKeyRef" in node
+    }
+    refs |= {  # CloudNativePG's and the Barman Cloud plugin's secret key selectors
+        (node["name"], node["key"])
+        for node in mappings(documents)
+        if set(node) == {"name", "key"} and isinstance(node["key"], str)
+    }
     for cluster in _of(documents, "Cluster"):
         for role in cluster["spec"].get("managed", {}).get("roles", []):
             if "passwordSecret" in role:  # a basic-auth Secret: CNPG reads both keys
